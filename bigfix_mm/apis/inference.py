@@ -1,0 +1,62 @@
+"""A small Python API in the OpenMMLab style: ``init_model`` and ``generate``."""
+from typing import Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+from bigfix_mm.engine.checkpoint import load_checkpoint_file
+from bigfix_mm.registry import MODELS
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               use_ema: bool = True) -> torch.nn.Module:
+    """Build the config's model and load a checkpoint (EMA weights when present).
+
+    Loading never executes code (``weights_only`` with MMEngine's types allowed).
+    """
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    init_default_scope(cfg.get('default_scope', 'mmagic'))
+    import bigfix_mm  # noqa: F401  (register components)
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+        ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
+        if use_ema and ema:
+            state = {k[len('module.'):]: v for k, v in ema.items() if k.startswith('module.')}
+            model.load_state_dict(state, strict=True)
+        else:
+            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def generate(model: torch.nn.Module,
+             labels: Union[Sequence[int], torch.Tensor],
+             sampler: Optional[dict] = None,
+             seed: int = 0,
+             batch_size: int = 64,
+             progress: bool = False,
+             **sampler_kwargs) -> torch.Tensor:
+    """Generate images for ``labels``.
+
+    Returns:
+        (B, 3, H, W) float RGB in [0, 1] on the CPU. The same seed, labels and
+        batch size give the same images.
+    """
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    built = MODELS.build(sampler) if isinstance(sampler, dict) else sampler
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    chunks = labels.split(batch_size)
+    if progress:
+        from tqdm import tqdm
+        chunks = tqdm(chunks, desc='sampling', unit='batch')
+    images = []
+    for chunk in chunks:
+        tokens = model.sample(chunk.to(model.device), sampler=built, generator=gen, **sampler_kwargs)
+        images.append(model.decode(tokens).cpu())
+    return torch.cat(images)

@@ -1,0 +1,120 @@
+"""Pre-extracted tokens: one memory-mapped id array, labels and a metadata JSON.
+
+Layout of ``data_root``::
+
+    tokens.npy   (N, *grid) unsigned / signed integer ids (np.load mmap)
+    labels.npy   (N,) integer class ids
+    meta.json    {"codebook_size": K, "grid": [T, H, W] or [H, W],
+                  "num_classes": C, "tokenizer": "...", "num_samples": N}
+"""
+import json
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.dataset import BaseDataset
+
+from bigfix_mm.registry import DATASETS
+
+TOKEN_FILES = ('tokens.npy', 'labels.npy', 'meta.json')
+
+
+def write_token_meta(out_dir: str | Path, **meta) -> None:
+    """Write ``meta.json`` atomically."""
+    path = Path(out_dir) / 'meta.json'
+    tmp = path.with_suffix('.json.tmp')
+    tmp.write_text(json.dumps(meta, indent=2))
+    tmp.replace(path)
+
+
+@DATASETS.register_module()
+class TokenDataset(BaseDataset):
+    """Pre-extracted VQ tokens with labels, checked against the config at build time.
+
+    Args:
+        data_root: folder holding the three files above.
+        codebook_size: expected K (must equal the metadata's).
+        grid: expected token grid; None skips the check.
+        num_classes: expected class count; None skips the check.
+        check_range: scan ids once (chunked) for values outside [0, K).
+
+    Items are ``dict(tokens=(T, H, W) int64 tensor, gt_label=int, sample_idx=int)``.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 codebook_size: int,
+                 grid: Optional[Sequence[int]] = None,
+                 num_classes: Optional[int] = None,
+                 check_range: bool = True,
+                 **kwargs):
+        self.root = Path(data_root)
+        self.expected = dict(codebook_size=codebook_size, grid=grid, num_classes=num_classes)
+        self.check_range = check_range
+        kwargs.setdefault('serialize_data', False)
+        super().__init__(data_root=str(self.root), ann_file='', **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        for name in TOKEN_FILES:
+            if not (self.root / name).is_file():
+                raise FileNotFoundError(
+                    f'TokenDataset: {self.root / name} is missing; data_root must hold '
+                    f'{TOKEN_FILES} (written by tools/extract_tokens.py).')
+        self.meta = json.loads((self.root / 'meta.json').read_text())
+        try:
+            self.tokens = np.load(self.root / 'tokens.npy', mmap_mode='r')
+        except ValueError as err:
+            raise ValueError(f'TokenDataset: {self.root / "tokens.npy"} is truncated or corrupt '
+                             f'({err}); re-run tools/extract_tokens.py.') from err
+        labels = np.load(self.root / 'labels.npy')
+        self._validate(labels)
+        self.labels = labels.astype(np.int64)
+        return [dict(gt_label=int(label), token_index=i) for i, label in enumerate(self.labels)]
+
+    def _validate(self, labels: np.ndarray) -> None:
+        meta, exp, root = self.meta, self.expected, self.root
+        k = meta.get('codebook_size')
+        if k != exp['codebook_size']:
+            raise ValueError(
+                f'TokenDataset: codebook_size mismatch: {root}/meta.json says codebook_size={k} '
+                f"but the config expects codebook_size={exp['codebook_size']}. Set the model's "
+                'and dataset\'s codebook_size to the tokenizer\'s, or re-extract the tokens.')
+        grid = tuple(meta.get('grid', ()))
+        if exp['grid'] is not None and _grid3d(grid) != _grid3d(exp['grid']):
+            raise ValueError(f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '
+                             f"config expects grid={list(exp['grid'])}.")
+        if exp['num_classes'] is not None and meta.get('num_classes') not in (None, exp['num_classes']):
+            raise ValueError(f"TokenDataset: num_classes mismatch: meta.json says "
+                             f"{meta.get('num_classes')}, the config {exp['num_classes']}.")
+        if not np.issubdtype(self.tokens.dtype, np.integer):
+            raise TypeError(f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
+                            'must be integers (uint16 / int32 / int64).')
+        if tuple(self.tokens.shape[1:]) != grid and _grid3d(self.tokens.shape[1:]) != _grid3d(grid):
+            raise ValueError(f'TokenDataset: tokens.npy has per-sample shape '
+                             f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
+        if len(labels) != len(self.tokens):
+            raise ValueError(f'TokenDataset: labels.npy has {len(labels)} entries but tokens.npy '
+                             f'{len(self.tokens)} samples (truncated file?).')
+        n_meta = meta.get('num_samples')
+        if n_meta is not None and n_meta != len(self.tokens):
+            raise ValueError(f'TokenDataset: meta.json num_samples={n_meta} but tokens.npy holds '
+                             f'{len(self.tokens)} samples (truncated or unfinished extraction).')
+        if self.check_range:
+            for start in range(0, len(self.tokens), 65536):
+                chunk = np.asarray(self.tokens[start:start + 65536])
+                if chunk.size and (chunk.min() < 0 or chunk.max() >= k):
+                    raise ValueError(
+                        f'TokenDataset: token id out of range [{chunk.min()}, {chunk.max()}] in '
+                        f'{root}/tokens.npy (samples {start}..) for codebook_size={k}.')
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        ids = np.asarray(self.tokens[info['token_index']], dtype=np.int64)
+        info['tokens'] = torch.from_numpy(ids.reshape(_grid3d(ids.shape)))
+        return info
+
+
+def _grid3d(grid: Sequence[int]) -> tuple:
+    grid = tuple(int(g) for g in grid)
+    return (1, ) + grid if len(grid) == 2 else grid

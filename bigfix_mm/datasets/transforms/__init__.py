@@ -1,0 +1,3 @@
+from .tokens import PackTokenInputs, RandomTokenInjection, TokenizeImage
+
+__all__ = ['PackTokenInputs', 'RandomTokenInjection', 'TokenizeImage']

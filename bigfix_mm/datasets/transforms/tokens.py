@@ -1,0 +1,101 @@
+"""Data transforms of the token pipeline (TRANSFORMS registry)."""
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from bigfix_mm.models.injection import TokenInjector
+from bigfix_mm.registry import MODELS, TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class TokenizeImage(BaseTransform):
+    """Encode ``results['img']`` ((H, W, 3) uint8 RGB) into ``results['tokens']``.
+
+    Args:
+        tokenizer: config of a tokenizer (built once per worker; cheap tokenizers
+            only, e.g. RGB quantisation; VQ tokenizers belong to token extraction).
+
+    Adds ``tokens``: (1, h, w) int64 tensor.
+    """
+
+    def __init__(self, tokenizer: dict):
+        self.tokenizer_cfg = tokenizer
+        self.tokenizer = MODELS.build(tokenizer)
+
+    def transform(self, results: dict) -> dict:
+        img = np.array(results["img"], dtype=np.uint8)  # writable copy
+        x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255.0  # (1, 3, H, W)
+        results['tokens'] = self.tokenizer.encode(x)  # (1, h, w)
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomTokenInjection(BaseTransform):
+    """BIGFix corruption of one sample: mask, then inject random visible tokens.
+
+    Thin face of :class:`bigfix_mm.models.injection.TokenInjector` (the one
+    implementation); see it for ``mode`` and ``injection_prob``.
+
+    Args:
+        codebook_size: K of the tokens.
+        injection_prob: p, probability that a visible token is replaced (0.2).
+        mode: ``shuffle`` | ``uniform`` | ``frequency`` | ``neighbour``.
+        unigram: (K,) frequencies for ``frequency`` mode (else per-sample counts).
+        mask_ratio: fixed ratio instead of the arccos schedule.
+        seed: if set, sample ``i`` is corrupted with seed ``seed + sample_idx``
+            (deterministic validation); else the worker's global RNG is used.
+
+    Reads ``tokens`` ((T, H, W) or (1, H, W) int64); adds ``input_ids``,
+    ``masked``, ``injected`` and ``target``, each of the same shape.
+    """
+
+    def __init__(self,
+                 codebook_size: int,
+                 injection_prob: float = 0.2,
+                 mode: str = 'shuffle',
+                 unigram: Optional[Sequence[float]] = None,
+                 mask_ratio: Optional[float] = None,
+                 seed: Optional[int] = None):
+        self.injector = TokenInjector(codebook_size, injection_prob, mode, unigram, mask_ratio)
+        self.seed = seed
+
+    def transform(self, results: dict) -> dict:
+        tokens = torch.as_tensor(results['tokens']).long()
+        shape = tokens.shape
+        generator = None
+        if self.seed is not None:
+            generator = torch.Generator().manual_seed(self.seed + int(results.get('sample_idx', 0)))
+        keep = results.get('keep')
+        keep = None if keep is None else torch.as_tensor(keep).reshape(1, -1)
+        out = self.injector(tokens.reshape(1, -1), grid=shape if tokens.dim() >= 2 else None,
+                            generator=generator, keep=keep)
+        for key, value in out._asdict().items():
+            results[key] = value.reshape(shape)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackTokenInputs(BaseTransform):
+    """Collect token tensors and the label into ``dict(inputs=..., data_samples=...)``.
+
+    ``inputs`` holds every present key of ``keys`` plus ``labels`` (int64 scalar);
+    use with ``collate_fn=dict(type='default_collate')``.
+    """
+
+    def __init__(self, keys: Sequence[str] = ('tokens', 'input_ids', 'masked', 'injected', 'target',
+                                              'keep', 'img')):
+        self.keys = tuple(keys)
+
+    def transform(self, results: dict) -> dict:
+        inputs = {}
+        for key in self.keys:
+            if key not in results:
+                continue
+            value = results[key]
+            if key == 'img':
+                value = torch.from_numpy(np.ascontiguousarray(value)).permute(2, 0, 1)  # (3, H, W)
+            inputs[key] = torch.as_tensor(value)
+        inputs['labels'] = torch.tensor(int(results.get('gt_label', 0)), dtype=torch.long)
+        return dict(inputs=inputs, data_samples=dict(sample_idx=int(results.get('sample_idx', 0))))

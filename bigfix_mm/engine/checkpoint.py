@@ -1,0 +1,106 @@
+"""Safe checkpoint loading and atomic checkpoint writing for MMEngine runs.
+
+torch >= 2.6 loads with ``weights_only=True``; MMEngine 0.10.7's own checkpoints
+hold a few extra types (``HistoryBuffer`` in the message hub, numpy scalars in
+``meta``) and then fail to resume. Instead of turning safety off, the loader
+registered here keeps ``weights_only=True`` and allow-lists exactly those types,
+so no checkpoint (a run's own or a downloaded one) can execute code on load.
+Writes go to a temporary file that is renamed over the target, so a crash during
+a save never leaves a half-written checkpoint.
+"""
+import io
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+def _numpy_safe_globals() -> list:
+    """Numpy types that MMEngine's checkpoint ``meta`` may pickle."""
+    multiarray = np.core.multiarray
+    types = [multiarray.scalar, multiarray._reconstruct, np.ndarray, np.dtype]
+    types += [type(np.dtype(t)) for t in ('f2', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2',
+                                          'u4', 'u8', 'b1', 'U', 'O')]
+    return types
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Stands in for ``getattr`` while unpickling: HistoryBuffer pickles its bound
+    statistics methods as ``getattr(buffer, 'mean')``; nothing else may use it."""
+    is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
+    if is_buffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'getattr({obj!r:.40}, {name!r}) is not allowed')
+
+
+SAFE_GLOBALS = [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+                *_numpy_safe_globals()]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, truncated, corrupt or unsafe."""
+
+
+def load_checkpoint_file(filename: Union[str, Path], map_location: Any = 'cpu') -> Any:
+    """``torch.load`` with ``weights_only=True`` (plus MMEngine's types) and clear errors."""
+    path = Path(filename)
+    if not path.is_file():
+        raise CheckpointError(f'checkpoint file not found: {path}. Check `load_from` / `resume` '
+                              'or the path given on the command line.')
+    if path.suffix == '.safetensors':
+        from safetensors.torch import load_file
+        return load_file(str(path), device=str(map_location) if map_location else 'cpu')
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f'{path} holds objects outside the allow-list of safe types and was not loaded '
+            f'({err}). Convert it to a plain state_dict or safetensors.') from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        raise CheckpointError(f'checkpoint {path} is truncated or corrupt ({err}). Use an earlier '
+                              'checkpoint of the run (work_dir/iter_*.pth).') from err
+
+
+def _mmengine_local_loader(filename: str, map_location: Any = None) -> Any:
+    return load_checkpoint_file(os.path.expanduser(filename), map_location)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """MMEngine's local file backend with atomic ``put`` (temp file + rename)."""
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        filepath = Path(filepath)
+        filepath.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=filepath.parent, prefix=f'.{filepath.name}.', suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
+        self.put(obj.encode(encoding), filepath)
+
+
+def install() -> None:
+    """Register the safe loader and the atomic writer with MMEngine (idempotent)."""
+    CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    from mmengine.fileio import io as mmengine_io
+    for key, backend in list(mmengine_io.backend_instances.items()):
+        if type(backend) is LocalBackend:  # drop cached non-atomic instances
+            del mmengine_io.backend_instances[key]

@@ -1,0 +1,3 @@
+from .fixing_sampler_hook import FixingSamplerHook, fixing_statistics
+
+__all__ = ['FixingSamplerHook', 'fixing_statistics']

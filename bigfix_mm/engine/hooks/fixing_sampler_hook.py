@@ -1,0 +1,96 @@
+"""Periodic side-by-side samples of the fixing sampler and a baseline."""
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from bigfix_mm.registry import HOOKS, MODELS
+from bigfix_mm.utils.images import make_grid_uint8, save_png
+
+
+@HOOKS.register_module()
+class FixingSamplerHook(Hook):
+    """Sample a fixed-seed batch with the fixing sampler and a baseline.
+
+    Every ``interval`` training iterations and after each validation, writes
+    ``work_dir/samples/{tag}.png`` (fixing sampler left, baseline right), sends
+    the same grid to the runner's visualizer (TensorBoard when configured), and
+    logs fixing statistics: ``fixing/changed_per_step`` (mean tokens changed by
+    fixing per step and image) and ``fixing/fixed_share`` (share of final tokens
+    fixed at least once).
+
+    Args:
+        interval: training iterations between samples (0 disables).
+        num_samples: images per sampler; labels cycle over the classes.
+        seed: generator seed (the same images every time for a given model).
+        sampler / baseline: sampler configs.
+        steps / cfg_scale: overrides for both samplers.
+        out_dir: sub-folder of the work dir.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 interval: int = 1000,
+                 num_samples: int = 16,
+                 seed: int = 0,
+                 sampler: Optional[dict] = None,
+                 baseline: Optional[dict] = None,
+                 steps: Optional[int] = None,
+                 cfg_scale: Optional[float] = None,
+                 out_dir: str = 'samples'):
+        self.interval = interval
+        self.num_samples = num_samples
+        self.seed = seed
+        self.sampler = MODELS.build(sampler or dict(type='TokenFixingSampler', steps=8))
+        self.baseline = MODELS.build(baseline or dict(type='HaltonSampler', steps=8))
+        self.overrides = dict(steps=steps, cfg_scale=cfg_scale)
+        self.out_dir = out_dir
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if self.interval and self.every_n_train_iters(runner, self.interval):
+            stats = self.sample_and_save(runner, f'iter_{runner.iter + 1}')
+            for key, value in stats.items():
+                runner.message_hub.update_scalar(f'train/{key}', value)
+
+    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        stats = self.sample_and_save(runner, f'val_iter_{runner.iter}')
+        if metrics is not None:
+            metrics.update(stats)
+
+    @torch.no_grad()
+    def sample_and_save(self, runner, tag: str) -> Dict[str, float]:
+        if not is_main_process():
+            return {}
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        labels = torch.arange(self.num_samples, device=model.device) % model.num_classes
+        kwargs = {k: v for k, v in self.overrides.items() if v is not None}
+        runs = {}
+        for name, sampler in (('fixing', self.sampler), ('baseline', self.baseline)):
+            gen = torch.Generator(device=model.device).manual_seed(self.seed)
+            runs[name] = model.sample(labels, sampler=sampler, generator=gen, return_trace=True,
+                                      **kwargs)
+        trace = runs['fixing'][1]
+        stats = fixing_statistics(trace['changed'])
+        if model.tokenizer is not None:
+            grids = [make_grid_uint8(model.decode(runs[n][0])) for n in ('fixing', 'baseline')]
+            pad = np.full((grids[0].shape[0], 8, 3), 255, dtype=np.uint8)
+            image = np.concatenate([grids[0], pad, grids[1]], axis=1)  # (H, W, 3) RGB
+            out = Path(runner.work_dir) / self.out_dir
+            out.mkdir(parents=True, exist_ok=True)
+            save_png(image, out / f'{tag}.png')
+            runner.visualizer.add_image('fixing_vs_baseline', image, step=runner.iter)
+        return stats
+
+
+def fixing_statistics(changed: torch.Tensor) -> Dict[str, float]:
+    """Summaries of a (steps, B, N) bool trace of tokens changed by fixing."""
+    changed = changed.float()
+    return {
+        'fixing/changed_per_step': changed.sum(-1).mean().item(),
+        'fixing/fixed_share': changed.amax(0).mean().item(),
+    }

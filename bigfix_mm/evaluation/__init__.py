@@ -1,0 +1,3 @@
+from .metrics import TokenPredictionMetric
+
+__all__ = ['TokenPredictionMetric']

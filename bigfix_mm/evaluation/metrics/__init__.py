@@ -1,0 +1,3 @@
+from .token_prediction import TokenPredictionMetric
+
+__all__ = ['TokenPredictionMetric']

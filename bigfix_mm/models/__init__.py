@@ -1,0 +1,12 @@
+from .bigfix import BIGFix
+from .data_preprocessor import TokenDataPreprocessor
+from .injection import CorruptedTokens, TokenInjector
+from .samplers import HaltonSampler, MaskGITSampler, TokenFixingSampler, TokenSampler
+from .tokenizers import BaseTokenizer, RGBQuantTokenizer
+from .transformer import TRANSFORMER_SIZES, BidirectionalTransformer
+
+__all__ = [
+    'BIGFix', 'TokenDataPreprocessor', 'CorruptedTokens', 'TokenInjector', 'HaltonSampler',
+    'MaskGITSampler', 'TokenFixingSampler', 'TokenSampler', 'BaseTokenizer', 'RGBQuantTokenizer',
+    'TRANSFORMER_SIZES', 'BidirectionalTransformer'
+]

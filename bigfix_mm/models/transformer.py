@@ -1,0 +1,230 @@
+"""BidirectionalTransformer: the DiT-style token predictor of MaskGIT / BIGFix."""
+import math
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bigfix_mm.registry import MODELS
+from .schedules import as_grid3d
+
+# name: (width, depth, heads); see the method notes for published parameter counts.
+TRANSFORMER_SIZES = {
+    'tiny': (384, 6, 6),
+    'small': (512, 12, 6),
+    'base': (768, 12, 12),
+    'large': (1024, 24, 16),
+    'xlarge': (1152, 28, 16),
+}
+
+
+class RMSNorm(nn.Module):
+    """Root-mean-square norm with optional learned scale and bias."""
+
+    def __init__(self, dim: int, eps: float = 1e-5, scale: bool = True, bias: bool = False):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.rms_norm(x.float(), (x.shape[-1], ), eps=self.eps).type_as(x)
+        if self.weight is not None:
+            y = y * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """adaLN modulation; x (B, L, D), shift/scale (B, D)."""
+    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+
+
+def swiglu_hidden(width: int, multiple_of: int = 256) -> int:
+    """Hidden size of the SwiGLU MLP: 2/3 of 4*width rounded up to ``multiple_of``."""
+    hidden = int(2 * 4 * width / 3)
+    return multiple_of * math.ceil(hidden / multiple_of)
+
+
+class SwiGLU(nn.Module):
+
+    def __init__(self, width: int, hidden: int):
+        super().__init__()
+        self.w_gate = nn.Linear(width, hidden, bias=False)
+        self.w_up = nn.Linear(width, hidden, bias=False)
+        self.w_down = nn.Linear(hidden, width, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with QK RMSNorm and SDPA (flash where available).
+
+    The attention width is ``heads * (width // heads)``, so widths that ``heads``
+    does not divide (size small: 512 / 6) work as in the published models.
+    """
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.inner = heads * (width // heads)
+        self.qkv = nn.Linear(width, 3 * self.inner, bias=False)
+        self.q_norm = RMSNorm(self.inner, scale=False)
+        self.k_norm = RMSNorm(self.inner, scale=False)
+        self.proj = nn.Linear(self.inner, width, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bsz, length, _ = x.shape
+        q, k, v = self.qkv(x).chunk(3, dim=-1)  # 3 x (B, L, inner)
+        q, k = self.q_norm(q).type_as(v), self.k_norm(k).type_as(v)
+        q, k, v = (t.view(bsz, length, self.heads, -1).transpose(1, 2) for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v)  # (B, heads, L, inner / heads)
+        return self.proj(out.transpose(1, 2).reshape(bsz, length, self.inner))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block with adaLN-Zero conditioning."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))
+        self.norm1 = RMSNorm(width)
+        self.attn = Attention(width, heads)
+        self.norm2 = RMSNorm(width)
+        self.mlp = SwiGLU(width, swiglu_hidden(width))
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(cond).chunk(6, dim=-1)
+        x = x + gate1.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift1, scale1))
+        x = x + gate2.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift2, scale2))
+        return x
+
+
+@MODELS.register_module()
+class BidirectionalTransformer(nn.Module):
+    """Class-conditional bidirectional transformer over a (T, H, W) token grid.
+
+    Args:
+        codebook_size: K; the input vocabulary is K + 1 (the last id is the mask).
+        grid: token grid (H, W) or (T, H, W).
+        num_classes: number of classes C; embedding row C is the "null" class
+            used for classifier-free guidance.
+        size: a name from :data:`TRANSFORMER_SIZES`, or None with explicit
+            ``width``/``depth``/``heads``.
+        num_registers: learned register tokens appended to the sequence.
+        grad_checkpointing: recompute block activations in backward.
+
+    Shapes:
+        ids (B, L) int64 in [0, K]; labels (B,) int64 in [0, C]; returns logits
+        (B, L, K + 1).
+    """
+
+    def __init__(self,
+                 codebook_size: int,
+                 grid: Sequence[int] = (16, 16),
+                 num_classes: int = 1000,
+                 size: Optional[str] = 'tiny',
+                 width: Optional[int] = None,
+                 depth: Optional[int] = None,
+                 heads: Optional[int] = None,
+                 num_registers: int = 1,
+                 grad_checkpointing: bool = False):
+        super().__init__()
+        if size is not None:
+            if size not in TRANSFORMER_SIZES:
+                raise ValueError(f'size={size!r} is not one of {sorted(TRANSFORMER_SIZES)}')
+            width, depth, heads = TRANSFORMER_SIZES[size]
+        if None in (width, depth, heads):
+            raise ValueError('give `size` or all of `width`, `depth`, `heads`')
+        self.codebook_size = int(codebook_size)
+        self.mask_id = self.codebook_size
+        self.grid = as_grid3d(grid)
+        self.num_classes = int(num_classes)
+        self.width = width
+        self.grad_checkpointing = grad_checkpointing
+        t_size, h_size, w_size = self.grid
+
+        self.tok_emb = nn.Embedding(self.codebook_size + 1, width)
+        self.cls_emb = nn.Embedding(self.num_classes + 1, width)
+        # Factorised position table: spatial (H*W) + temporal (T); an image model's
+        # spatial table is reused unchanged by a video model.
+        self.pos_emb = nn.Parameter(torch.zeros(h_size * w_size, width))
+        self.time_emb = nn.Parameter(torch.zeros(t_size, width)) if t_size > 1 else None
+        self.registers = nn.Parameter(torch.zeros(num_registers, width)) if num_registers else None
+        self.blocks = nn.ModuleList(Block(width, heads) for _ in range(depth))
+        self.final_norm = RMSNorm(width, bias=True)
+        self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
+        self.head_bias = nn.Parameter(torch.zeros(self.codebook_size + 1))
+        self.reset_parameters()
+
+    @property
+    def num_tokens(self) -> int:
+        t_size, h_size, w_size = self.grid
+        return t_size * h_size * w_size
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        for emb in (self.tok_emb.weight, self.cls_emb.weight, self.pos_emb):
+            nn.init.normal_(emb, std=0.02)
+        for extra in (self.time_emb, self.registers):
+            if extra is not None:
+                nn.init.normal_(extra, std=0.02)
+        for block in self.blocks:  # adaLN-Zero: every block starts as the identity
+            nn.init.zeros_(block.ada[1].weight)
+            nn.init.zeros_(block.ada[1].bias)
+        nn.init.zeros_(self.final_ada[1].weight)
+        nn.init.zeros_(self.final_ada[1].bias)
+
+    def position_embedding(self) -> torch.Tensor:
+        """(L, D) position table for the flattened (T, H, W) grid."""
+        pos = self.pos_emb
+        if self.time_emb is not None:
+            pos = (self.time_emb[:, None, :] + pos[None]).reshape(-1, self.width)
+        return pos
+
+    def forward(self,
+                ids: torch.Tensor,
+                labels: torch.Tensor,
+                drop_label: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Predict logits over K + 1 ids at every position.
+
+        Args:
+            ids: (B, L) or (B, *grid) int64 token ids (mask id = K).
+            labels: (B,) int64 class ids; id C means unconditional.
+            drop_label: optional (B,) bool; True replaces the label by the null class.
+
+        Returns:
+            (B, L, K + 1) logits.
+        """
+        bsz = ids.shape[0]
+        ids = ids.reshape(bsz, -1)
+        if ids.shape[1] != self.num_tokens:
+            raise ValueError(f'ids hold {ids.shape[1]} tokens per sample but the transformer '
+                             f'was built for grid={self.grid} ({self.num_tokens} tokens)')
+        labels = labels.reshape(bsz).long()
+        if drop_label is not None:
+            labels = torch.where(drop_label.reshape(bsz), torch.full_like(labels, self.num_classes),
+                                 labels)
+        cond = self.cls_emb(labels)  # (B, D)
+        x = self.tok_emb(ids) + self.position_embedding()  # (B, L, D)
+        if self.registers is not None:
+            x = torch.cat([x, self.registers.expand(bsz, -1, -1).to(x.dtype)], dim=1)
+        for block in self.blocks:
+            if self.grad_checkpointing and self.training:
+                x = torch.utils.checkpoint.checkpoint(block, x, cond, use_reentrant=False)
+            else:
+                x = block(x, cond)
+        x = x[:, :self.num_tokens]  # drop registers
+        shift, scale = self.final_ada(cond).chunk(2, dim=-1)
+        x = modulate(self.final_norm(x), shift, scale)
+        return F.linear(x, self.tok_emb.weight, self.head_bias)  # (B, L, K + 1), tied head
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,16 @@
+# BIGFix on ImageNet 256x256, the paper's setting: LlamaGen VQ f16 (K=16384, 16x16 tokens),
+# size large, AdamW 1e-4, 2,500 warm-up iters then cosine to 1%, global batch 256
+# (8 GPUs x 32), bf16, injection p=0.2 (shuffle), label dropout 0.1.
+_base_ = [
+    './_base_/default_runtime.py',
+    './_base_/models/bigfix_large.py',
+    './_base_/datasets/imagenet256_tokens.py',
+    './_base_/schedules/adamw_warmup_cosine.py',
+]
+model = dict(
+    transformer=dict(codebook_size=16384, grid=(16, 16), num_classes=1000),
+    tokenizer=None,  # tokens are pre-extracted; set the VQ tokenizer to decode samples
+)
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16')
+env_cfg = dict(dist_cfg=dict(backend='nccl'))
+custom_hooks = [dict(type='EMAHook', momentum=0.001, update_buffers=True, priority=49)]

@@ -1,0 +1,33 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+import bigfix_mm  # noqa: E402,F401  (registers everything)
+from mmengine.registry import DefaultScope  # noqa: E402
+from bigfix_mm.datasets.paths import shared_dir  # noqa: E402
+
+if DefaultScope.get_current_instance() is None:
+    DefaultScope.get_instance('bigfix_mm_tests', scope_name='mmagic')
+
+REPO = Path(__file__).resolve().parents[1]
+CIFAR_ROOT = shared_dir() / 'data' / 'cifar10'
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: long-running test (deselect with -m "not slow")')
+
+
+@pytest.fixture
+def tiny_transformer_cfg():
+    """A transformer small enough for millisecond CPU tests."""
+    return dict(type='BidirectionalTransformer', size=None, width=32, depth=2, heads=2,
+                codebook_size=16, grid=(4, 4), num_classes=3)
+
+
+requires_cifar = pytest.mark.skipif(not (CIFAR_ROOT / 'train.npz').is_file(),
+                                    reason='shared CIFAR-10 copy not found')

@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bigfix_mm.datasets.token_dataset import write_token_meta
+from bigfix_mm.registry import DATASETS
+
+
+def make_tokens(root, n=10, grid=(4, 4), k=16, dtype=np.uint16, **meta_over):
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    np.save(root / 'tokens.npy', rng.integers(0, k, (n, *grid)).astype(dtype))
+    np.save(root / 'labels.npy', rng.integers(0, 3, n))
+    meta = dict(codebook_size=k, grid=list(grid), num_classes=3, tokenizer='test', num_samples=n)
+    meta.update(meta_over)
+    write_token_meta(root, **meta)
+    return root
+
+
+def build(root, **kw):
+    cfg = dict(type='TokenDataset', data_root=str(root), codebook_size=16, grid=(4, 4),
+               num_classes=3)
+    cfg.update(kw)
+    return DATASETS.build(cfg)
+
+
+def test_loads_memory_mapped_tokens(tmp_path):
+    ds = build(make_tokens(tmp_path / 'd'))
+    assert len(ds) == 10
+    item = ds[2]
+    assert item['tokens'].shape == (1, 4, 4) and item['tokens'].dtype == torch.int64
+    assert isinstance(ds.tokens, np.memmap)
+
+
+def test_pipeline_injection_and_pack(tmp_path):
+    ds = build(make_tokens(tmp_path / 'd'), pipeline=[
+        dict(type='RandomTokenInjection', codebook_size=16, seed=0),
+        dict(type='PackTokenInputs')
+    ])
+    inputs = ds[0]['inputs']
+    assert set(inputs) >= {'input_ids', 'masked', 'injected', 'target', 'labels'}
+    assert inputs['input_ids'].shape == (1, 4, 4)
+    assert torch.equal(ds[0]['inputs']['input_ids'], inputs['input_ids'])  # seeded per sample
+
+
+def test_codebook_mismatch_names_the_field(tmp_path):
+    root = make_tokens(tmp_path / 'd', k=32)
+    with pytest.raises(ValueError, match='codebook_size'):
+        build(root)
+
+
+def test_grid_mismatch(tmp_path):
+    with pytest.raises(ValueError, match='grid'):
+        build(make_tokens(tmp_path / 'd'), grid=(8, 8))
+
+
+def test_out_of_range_ids_rejected(tmp_path):
+    root = make_tokens(tmp_path / 'd')
+    tokens = np.load(root / 'tokens.npy')
+    tokens[7, 0, 0] = 16
+    np.save(root / 'tokens.npy', tokens)
+    with pytest.raises(ValueError, match='out of range'):
+        build(root)
+
+
+def test_float_tokens_rejected(tmp_path):
+    root = make_tokens(tmp_path / 'd', dtype=np.float32)
+    with pytest.raises(TypeError, match='dtype'):
+        build(root)
+
+
+def test_truncated_arrays_rejected(tmp_path):
+    root = make_tokens(tmp_path / 'd')
+    np.save(root / 'labels.npy', np.zeros(7, dtype=np.int64))
+    with pytest.raises(ValueError, match='labels.npy'):
+        build(root)
+    root2 = make_tokens(tmp_path / 'e')
+    raw = (root2 / 'tokens.npy').read_bytes()
+    (root2 / 'tokens.npy').write_bytes(raw[:len(raw) // 2])
+    with pytest.raises(ValueError, match='truncated'):
+        build(root2)
+
+
+def test_missing_file_is_named(tmp_path):
+    root = make_tokens(tmp_path / 'd')
+    (root / 'meta.json').unlink()
+    with pytest.raises(FileNotFoundError, match='meta.json'):
+        build(root)

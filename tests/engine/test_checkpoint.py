@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
+
+from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
+
+
+def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
+    ckpt = dict(state_dict=dict(w=torch.ones(2)),
+                meta=dict(epoch=np.int64(3), seed=np.float64(0.5), arr=np.arange(3)),
+                message_hub=dict(log_scalars=dict(loss=HistoryBuffer([1.0, 2.0], [1, 1]))))
+    path = tmp_path / 'iter_1.pth'
+    save_checkpoint(ckpt, str(path))
+    loaded = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+    assert loaded['meta']['epoch'] == 3
+    assert loaded['message_hub']['log_scalars']['loss'].mean() == 1.5
+
+
+class Evil:
+
+    def __reduce__(self):
+        return (exec, ("open('PWNED', 'w').write('x')", ))
+
+
+def test_untrusted_objects_are_not_executed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(x=Evil()), path)
+    with pytest.raises(CheckpointError, match='evil.pth'):
+        load_checkpoint_file(path)
+    assert not (tmp_path / 'PWNED').exists()
+
+
+def test_truncated_checkpoint_error_names_the_file(tmp_path):
+    path = tmp_path / 'iter_2.pth'
+    torch.save(dict(state_dict=dict(w=torch.zeros(1000))), path)
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(CheckpointError, match='iter_2.pth.*truncated or corrupt'):
+        CheckpointLoader.load_checkpoint(str(path))
+    with pytest.raises(CheckpointError, match='not found'):
+        load_checkpoint_file(tmp_path / 'missing.pth')
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    path = tmp_path / 'latest.pth'
+    backend = get_file_backend(str(path))
+    backend.put(b'good', str(path))
+
+    def broken_fsync(fd):
+        raise OSError('disk full')
+
+    monkeypatch.setattr('os.fsync', broken_fsync)
+    with pytest.raises(OSError):
+        backend.put(b'partial', str(path))
+    assert path.read_bytes() == b'good'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['latest.pth']

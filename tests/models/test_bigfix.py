@@ -1,0 +1,79 @@
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+
+from bigfix_mm.registry import MODELS
+
+
+def build(tiny_transformer_cfg, **kw):
+    cfg = dict(type='BIGFix', transformer=tiny_transformer_cfg, label_drop_prob=0.0, **kw)
+    return MODELS.build(cfg)
+
+
+def batch(n=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(inputs=dict(tokens=torch.randint(0, 16, (n, 4, 4), generator=g),
+                            labels=torch.randint(0, 3, (n, ), generator=g)))
+
+
+def test_loss_falls_when_overfitting_8_samples(tiny_transformer_cfg):
+    torch.manual_seed(0)
+    model = build(tiny_transformer_cfg)
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=3e-3))
+    data = batch()
+    first = model.train_step(data, optim)
+    for _ in range(150):
+        last = model.train_step(data, optim)
+    assert last['loss'] < 0.5 * first['loss']
+    assert {'masked_acc', 'fix_acc', 'clean_acc'} <= set(last)
+
+
+def test_loss_covers_every_position(tiny_transformer_cfg):
+    model = build(tiny_transformer_cfg, injection=dict(injection_prob=0.0, mask_ratio=0.0))
+    data = model.data_preprocessor(batch(), True)
+    losses = model.loss(data['inputs'])
+    assert losses['loss'] > 0 and losses['clean_acc'] >= 0
+
+
+def test_uses_pipeline_corruption_when_given(tiny_transformer_cfg):
+    model = build(tiny_transformer_cfg)
+    tokens = torch.randint(0, 16, (2, 16))
+    inputs = dict(input_ids=torch.full((2, 16), 16), masked=torch.ones(2, 16, dtype=torch.bool),
+                  injected=torch.zeros(2, 16, dtype=torch.bool), target=tokens,
+                  labels=torch.zeros(2, dtype=torch.long))
+    out = model.corrupt(inputs)
+    assert torch.equal(out.input_ids, inputs['input_ids']) and torch.equal(out.target, tokens)
+
+
+def test_tokenizer_codebook_mismatch_names_the_field(tiny_transformer_cfg):
+    with pytest.raises(ValueError, match='codebook_size'):
+        build(tiny_transformer_cfg, tokenizer=dict(type='RGBQuantTokenizer', levels=4,
+                                                   downsample=4))
+
+
+def test_nonfinite_loss_raises_or_skips(tiny_transformer_cfg):
+    model = build(tiny_transformer_cfg)
+    with torch.no_grad():
+        model.transformer.tok_emb.weight[0, 0] = float('nan')
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(FloatingPointError, match='nonfinite_loss'):
+        model.train_step(batch(), optim)
+    model.nonfinite_loss = 'skip'
+    before = model.transformer.blocks[0].attn.qkv.weight.clone()
+    log = model.train_step(batch(), optim)
+    assert log['nonfinite_skipped'] == 1
+    assert torch.equal(before, model.transformer.blocks[0].attn.qkv.weight)
+
+
+def test_sample_and_generation_request(tiny_transformer_cfg):
+    cfg = dict(tiny_transformer_cfg, codebook_size=8, grid=(2, 2))
+    model = MODELS.build(dict(type='BIGFix', transformer=cfg,
+                              tokenizer=dict(type='RGBQuantTokenizer', levels=2, downsample=4),
+                              sampler=dict(type='HaltonSampler', steps=2)))
+    tokens = model.sample(torch.tensor([0, 1]), generator=torch.Generator().manual_seed(0))
+    assert tokens.shape == (2, 1, 2, 2)
+    out = model.val_step(dict(inputs=dict(num_batches=3, sample_model='orig', sample_kwargs={})))
+    assert len(out) == 3
+    img = out[0].fake_img
+    assert img.shape == (3, 8, 8) and img.dtype == torch.float32
+    assert 0 <= img.min() and img.max() <= 255
