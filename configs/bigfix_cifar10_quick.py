@@ -24,3 +24,9 @@ val_dataloader = dict(dataset=dict(indices=512))
 test_dataloader = dict(dataset=dict(indices=512))
 default_hooks = dict(logger=dict(interval=20),
                      checkpoint=dict(interval=200, max_keep_ckpts=2))
+custom_hooks = [
+    dict(type='FixingSamplerHook', interval=200, num_samples=20, seed=0,
+         sampler=dict(type='TokenFixingSampler', steps=8, fix='low_confidence', fix_ratio=0.1,
+                      cfg_scale=1.0),
+         baseline=dict(type='HaltonSampler', steps=8, cfg_scale=1.0)),
+]

@@ -30,6 +30,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--labels', type=int, nargs='+', default=None,
                    help='class ids, cycled to --num (default: uniform over classes)')
     p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--nrow', type=int, default=None, help='images per grid row')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--no-ema', action='store_true', help='use the raw weights, not EMA')
     p.add_argument('--out', required=True, help='output folder')
@@ -59,7 +60,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for i, (img, label) in enumerate(zip(to_uint8(images), labels.tolist())):
         save_png(img, out / f'{i:06d}_class{label}.png')
-    save_png(make_grid_uint8(images), out / 'grid.png')
+    save_png(make_grid_uint8(images, n_row=args.nrow), out / 'grid.png')
     print(f'wrote {len(images)} images and grid.png to {out}')
 
 

@@ -36,7 +36,8 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """Stands in for ``getattr`` while unpickling: HistoryBuffer pickles its bound
     statistics methods as ``getattr(buffer, 'mean')``; nothing else may use it."""
     is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
-    if is_buffer and name in HistoryBuffer._statistics_methods:
+    allowed = {'min', 'max', 'mean', 'current', *HistoryBuffer._statistics_methods}
+    if is_buffer and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(f'getattr({obj!r:.40}, {name!r}) is not allowed')
 

@@ -95,7 +95,7 @@ class PackTokenInputs(BaseTransform):
                 continue
             value = results[key]
             if key == 'img':
-                value = torch.from_numpy(np.ascontiguousarray(value)).permute(2, 0, 1)  # (3, H, W)
+                value = torch.from_numpy(np.array(value, dtype=np.uint8)).permute(2, 0, 1)  # (3, H, W)
             inputs[key] = torch.as_tensor(value)
         inputs['labels'] = torch.tensor(int(results.get('gt_label', 0)), dtype=torch.long)
         return dict(inputs=inputs, data_samples=dict(sample_idx=int(results.get('sample_idx', 0))))
