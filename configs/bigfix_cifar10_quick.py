@@ -13,7 +13,8 @@ model = dict(
 )
 max_iters = 400
 warmup_iters = 40
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+optim_wrapper = dict(optimizer=dict(lr=1e-3), accumulative_counts=1)
+auto_scale_lr = dict(enable=False, base_batch_size=32)  # global batch: 1 process x 32 x 1
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=warmup_iters),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup_iters, end=max_iters,

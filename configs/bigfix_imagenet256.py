@@ -11,6 +11,12 @@ model = dict(
     transformer=dict(codebook_size=16384, grid=(16, 16), num_classes=1000),
     tokenizer=None,  # tokens are pre-extracted; set the VQ tokenizer to decode samples
 )
-optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16')
+# Global batch = GPUs x train_dataloader.batch_size x accumulative_counts = 8 x 32 x 1 = 256,
+# stated in auto_scale_lr (logged and checked by GlobalBatchHook at the start). On 4 GPUs keep
+# it with --cfg-options optim_wrapper.accumulative_counts=2.
+# bf16 autocast; bf16 keeps fp32's exponent range: no loss scaling (and no scaler host sync)
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16', loss_scale=dict(enabled=False),
+                     accumulative_counts=1)
+auto_scale_lr = dict(enable=False, base_batch_size=256)
 env_cfg = dict(dist_cfg=dict(backend='nccl'))
 custom_hooks = [dict(type='EMAHook', momentum=0.001, update_buffers=True, priority=49)]

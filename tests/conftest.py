@@ -5,7 +5,8 @@ import pytest
 import torch
 
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# OMP_NUM_THREADS, when set, wins: on a loaded machine 2 spinning threads make small ops ~15x slower
+torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS') or min(2, os.cpu_count() or 1)))
 
 import bigfix_mm  # noqa: E402,F401  (registers everything)
 from mmengine.registry import DefaultScope  # noqa: E402
@@ -31,3 +32,10 @@ def tiny_transformer_cfg():
 
 requires_cifar = pytest.mark.skipif(not (CIFAR_ROOT / 'train.npz').is_file(),
                                     reason='shared CIFAR-10 copy not found')
+
+
+@pytest.fixture
+def tiny_vq_arch():
+    """VQAutoencoder kwargs of a VQGAN small enough for sub-second CPU tests (f2, K=64)."""
+    return dict(ch=32, ch_mult=(1, 2), num_res_blocks=1, z_channels=32, codebook_size=64,
+                code_dim=4, l2_norm=True, norm_groups=8)

@@ -24,6 +24,7 @@ CASES = [
     (TRANSFORMS, dict(type='PackTokenInputs'), 'PackTokenInputs'),
     (HOOKS, dict(type='FixingSamplerHook', interval=10), 'FixingSamplerHook'),
     (METRICS, dict(type='TokenPredictionMetric'), 'TokenPredictionMetric'),
+    (METRICS, dict(type='EfficientNetFrechetDistance', fake_nums=2), 'EfficientNetFrechetDistance'),
 ]
 
 

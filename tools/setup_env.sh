@@ -48,4 +48,12 @@ pip_install -c "$ROOT/requirements/build.txt" -r "$ROOT/requirements/tests.txt"
 pip_install --no-deps --no-build-isolation -e "$ROOT"
 
 NO_ALBUMENTATIONS_UPDATE=1 "$VPY" -c 'import mmcv.ops, mmagic.models, mmagic.evaluation, bigfix_mm; print("[setup] stack imports: ok")'
+# Optional: Fashion-MNIST from Debian (second small real data set; its tests skip without it).
+# Only where apt-get exists and we are root; BIGFIX_SKIP_APT=1 skips it.
+if [ -z "${BIGFIX_SKIP_APT:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ] \
+   && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  echo "[setup] optional: apt-get install dataset-fashion-mnist"
+  { apt-get install -y -q dataset-fashion-mnist || { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; }; } \
+    >/dev/null 2>&1 || echo "[setup] dataset-fashion-mnist not installed (optional; its tests skip)"
+fi
 echo "[setup] done in $(( $(date +%s) - start )) s: $VENV"

@@ -2,6 +2,10 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--cfg-options k=v ...]
                          [--launcher none|pytorch|slurm|mpi]
+    bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]
+
+A checkpoint trained with EMAHook is evaluated with its EMA weights (MMEngine
+saves them as the checkpoint's ``state_dict``).
 """
 import argparse
 import os
@@ -11,7 +15,10 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+
+import bigfix_mm  # noqa: E402,F401  (registers components; safe checkpoint loading)
+from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir,  # noqa: E402
+                                     prepare_launch)
 
 
 def parse_args() -> argparse.Namespace:
@@ -20,7 +27,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='directory for logs and results')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -30,15 +37,13 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    runner = Runner.from_cfg(cfg)
-    runner.test()
+    prepare_launch(cfg, args.launcher)
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

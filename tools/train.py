@@ -1,7 +1,11 @@
-"""Train a bigfix_mm config with MMEngine's Runner.
+"""Train a bigfix_mm config with MMEngine's Runner (or the config's ``runner_type``).
 
     python tools/train.py CONFIG [--work-dir D] [--resume [CKPT]] [--amp]
                           [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+    bash tools/dist_train.sh CONFIG GPUS [args]     # torchrun, --launcher pytorch
+    bash tools/slurm_train.sh PARTITION JOB CONFIG [args]
+
+The config is checked before anything is built (bigfix_mm.engine.config_checks).
 """
 import argparse
 import os
@@ -11,7 +15,10 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+
+import bigfix_mm  # noqa: E402,F401  (registers components; safe checkpoint loading)
+from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir,  # noqa: E402
+                                     prepare_launch, set_resume)
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,7 +30,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true', help='bf16 automatic mixed precision')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_cfg.max_iters=100')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -33,22 +40,20 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+        if cfg.optim_wrapper.dtype == 'bfloat16':  # fp32 exponent range: no loss scaling
+            cfg.optim_wrapper.setdefault('loss_scale', dict(enabled=False))
+    prepare_launch(cfg, args.launcher)
+    set_resume(cfg, args.resume)
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

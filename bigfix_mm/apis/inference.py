@@ -16,6 +16,9 @@ def init_model(config: Union[str, Config],
                use_ema: bool = True) -> torch.nn.Module:
     """Build the config's model and load a checkpoint (EMA weights when present).
 
+    MMEngine's ``EMAHook`` saves the EMA weights as the checkpoint's
+    ``state_dict`` and the raw weights under ``ema_state_dict`` (``module.*``),
+    so ``use_ema=True`` loads ``state_dict`` and ``use_ema=False`` the raw ones.
     Loading never executes code (``weights_only`` with MMEngine's types allowed).
     """
     cfg = Config.fromfile(config) if isinstance(config, str) else config
@@ -24,9 +27,9 @@ def init_model(config: Union[str, Config],
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
-        ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
-        if use_ema and ema:
-            state = {k[len('module.'):]: v for k, v in ema.items() if k.startswith('module.')}
+        raw = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
+        if not use_ema and raw:  # EMAHook swapped the raw weights into ema_state_dict
+            state = {k[len('module.'):]: v for k, v in raw.items() if k.startswith('module.')}
             model.load_state_dict(state, strict=True)
         else:
             load_checkpoint(model, checkpoint, map_location='cpu', strict=True)

@@ -67,7 +67,11 @@ class TokenDataset(BaseDataset):
         except ValueError as err:
             raise ValueError(f'TokenDataset: {self.root / "tokens.npy"} is truncated or corrupt '
                              f'({err}); re-run tools/extract_tokens.py.') from err
-        labels = np.load(self.root / 'labels.npy')
+        try:
+            labels = np.load(self.root / 'labels.npy')
+        except ValueError as err:
+            raise ValueError(f'TokenDataset: {self.root / "labels.npy"} is truncated or corrupt '
+                             f'({err}); re-run tools/extract_tokens.py.') from err
         self._validate(labels)
         self.labels = labels.astype(np.int64)
         return [dict(gt_label=int(label), token_index=i) for i, label in enumerate(self.labels)]
@@ -96,6 +100,14 @@ class TokenDataset(BaseDataset):
         if len(labels) != len(self.tokens):
             raise ValueError(f'TokenDataset: labels.npy has {len(labels)} entries but tokens.npy '
                              f'{len(self.tokens)} samples (truncated file?).')
+        classes = exp['num_classes'] or meta.get('num_classes')
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f'TokenDataset: {root}/labels.npy has dtype {labels.dtype}; class ids '
+                            'must be integers.')
+        if classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(f'TokenDataset: label out of range [{labels.min()}, {labels.max()}] '
+                             f'in {root}/labels.npy for num_classes={classes}: re-extract the '
+                             'tokens or set num_classes to the labels\' class count.')
         n_meta = meta.get('num_samples')
         if n_meta is not None and n_meta != len(self.tokens):
             raise ValueError(f'TokenDataset: meta.json num_samples={n_meta} but tokens.npy holds '

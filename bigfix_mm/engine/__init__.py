@@ -1,6 +1,7 @@
-from . import checkpoint
-from .hooks import FixingSamplerHook
+from . import checkpoint, model_wrappers, nonfinite
+from .hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
 
 checkpoint.install()
 
-__all__ = ['checkpoint', 'FixingSamplerHook']
+__all__ = ['checkpoint', 'model_wrappers', 'nonfinite', 'FixingSamplerHook', 'GlobalBatchHook',
+           'RNGStateHook']

@@ -105,3 +105,27 @@ def install() -> None:
     for key, backend in list(mmengine_io.backend_instances.items()):
         if type(backend) is LocalBackend:  # drop cached non-atomic instances
             del mmengine_io.backend_instances[key]
+
+
+def find_resume_checkpoint(work_dir: Union[str, Path]) -> Union[str, None]:
+    """The checkpoint ``--resume`` continues from, or None when there is none.
+
+    MMEngine writes ``work_dir/last_checkpoint`` with a plain (non-atomic)
+    write after each save; a run killed at that moment can leave it empty, or
+    pointing at a file that ``max_keep_ckpts`` removed. Then the newest
+    ``iter_*.pth`` / ``epoch_*.pth`` of the work dir is used instead. Temporary
+    files of an interrupted atomic save (``.iter_N.pth.*.tmp``) are ignored.
+    """
+    work_dir = Path(work_dir)
+    pointer = work_dir / 'last_checkpoint'
+    if pointer.is_file():
+        target = pointer.read_text().strip()
+        if target and Path(target).is_file():
+            return target
+    candidates = []
+    for path in work_dir.glob('*.pth'):
+        stem = path.stem
+        for prefix in ('iter_', 'epoch_'):
+            if stem.startswith(prefix) and stem[len(prefix):].isdigit():
+                candidates.append((prefix == 'iter_', int(stem[len(prefix):]), str(path)))
+    return max(candidates)[2] if candidates else None

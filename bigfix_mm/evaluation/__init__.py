@@ -1,3 +1,9 @@
-from .metrics import TokenPredictionMetric
+from .metrics import (ClassifierAccuracy, EfficientNetFrechetDistance,
+                      LocalFrechetInceptionDistance, LocalInceptionScore, LocalPrecisionAndRecall,
+                      TokenPredictionMetric, VQReconstructionMetric)
 
-__all__ = ['TokenPredictionMetric']
+__all__ = [
+    'ClassifierAccuracy', 'EfficientNetFrechetDistance', 'LocalFrechetInceptionDistance',
+    'LocalInceptionScore', 'LocalPrecisionAndRecall', 'TokenPredictionMetric',
+    'VQReconstructionMetric'
+]

@@ -1,4 +1,5 @@
 """BIGFix: a MaskGIT-style generator trained to fix wrong tokens."""
+import weakref
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -6,7 +7,9 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 
+from bigfix_mm.engine.nonfinite import check_parsed_loss, guarded_update
 from bigfix_mm.registry import MODELS
+from .context import check_frame_range, frame_keep_mask, sample_context_frames
 from .injection import CorruptedTokens, TokenInjector
 
 
@@ -15,7 +18,8 @@ class BIGFix(BaseModel):
     """The token-fixing generator.
 
     Args:
-        transformer: config of a :class:`BidirectionalTransformer`.
+        transformer: config of a :class:`BidirectionalTransformer` (or a built
+            instance, e.g. for scripts that avoid registry look-ups).
         tokenizer: config of a frozen tokenizer, or None when the data are tokens
             (then images cannot be decoded by :meth:`generate_images`).
         injection: kwargs of :class:`TokenInjector` (without ``codebook_size``),
@@ -26,20 +30,31 @@ class BIGFix(BaseModel):
         nonfinite_loss: ``'raise'`` stops on a NaN / inf loss, ``'skip'`` skips
             the update and logs it.
         data_preprocessor: config of the data preprocessor.
+        context_frames: video only: inclusive (min, max) range; each training
+            sample gets its first k frames (k uniform in the range) as given
+            context that is neither masked, injected nor scored. None: no
+            context. Batches may instead carry their own ``keep`` (B, *grid) bool.
+        compile: ``torch.compile`` the transformer (training, evaluation and
+            sampling): False (default), True, or a dict of ``torch.compile``
+            kwargs, e.g. ``dict(mode='max-autotune-no-cudagraphs')``. Weights
+            and checkpoints are unchanged.
     """
 
     def __init__(self,
-                 transformer: dict,
+                 transformer: Union[dict, torch.nn.Module],
                  tokenizer: Optional[dict] = None,
                  injection: Optional[dict] = None,
                  label_drop_prob: float = 0.1,
                  sampler: Optional[dict] = None,
                  nonfinite_loss: str = 'raise',
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 context_frames: Optional[Sequence[int]] = None,
+                 compile: Union[bool, dict] = False):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='TokenDataPreprocessor'),
                          init_cfg=init_cfg)
-        self.transformer = MODELS.build(transformer)
+        self.transformer = (transformer if isinstance(transformer, torch.nn.Module) else
+                            MODELS.build(transformer))
         self.codebook_size = self.transformer.codebook_size
         self.mask_id = self.transformer.mask_id
         self.num_classes = self.transformer.num_classes
@@ -61,6 +76,29 @@ class BIGFix(BaseModel):
         self.nonfinite_loss = nonfinite_loss
         self.sampler_cfg = sampler or dict(type='TokenFixingSampler')
         self._sampler = None
+        self.context_frames = None if context_frames is None else check_frame_range(
+            context_frames, self.grid[0], 'model.context_frames')
+        if not isinstance(compile, (bool, dict)):
+            raise TypeError(f'model.compile={compile!r} must be a bool or a dict of '
+                            'torch.compile kwargs, e.g. compile=dict(mode="max-autotune")')
+        self.compile_cfg = (dict() if compile is True else compile) or None
+
+    @property
+    def net(self) -> torch.nn.Module:
+        """The transformer to call: ``self.transformer``, ``torch.compile``-d when
+        ``compile`` is set (attributes such as ``grid`` pass through).
+
+        The compiled wrapper is kept outside the module tree, so state dicts,
+        checkpoints and deep copies (EMA) are those of the eager model; a copy
+        compiles its own wrapper around its own weights on first use.
+        """
+        if self.compile_cfg is None:
+            return self.transformer
+        cached = _COMPILED.get(self)
+        if cached is None or cached[0] is not self.transformer:
+            cached = (self.transformer, torch.compile(self.transformer, **self.compile_cfg))
+            _COMPILED[self] = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ training
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
@@ -69,11 +107,34 @@ class BIGFix(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         corrupted = self.corrupt(inputs)
-        return self.transformer(corrupted.input_ids, inputs['labels'])
+        return self.net(corrupted.input_ids, inputs['labels'])
 
-    def corrupt(self, inputs: dict, generator: Optional[torch.Generator] = None) -> CorruptedTokens:
-        """Return the corrupted batch: as given by the pipeline, else made here (batched)."""
+    def context_keep(self, inputs: dict,
+                     generator: Optional[torch.Generator] = None) -> Optional[torch.Tensor]:
+        """(B, N) bool given positions: the batch's ``keep``, else in training with
+        ``context_frames`` the first k frames (k drawn per sample), else None."""
+        bsz = inputs['labels'].shape[0]
+        if inputs.get('keep') is not None:
+            return inputs['keep'].reshape(bsz, -1).bool()
+        if self.context_frames is None or not self.training:
+            return None
+        device = inputs['labels'].device
+        k = sample_context_frames(bsz, self.context_frames, generator, device)  # (B,)
+        return frame_keep_mask(self.grid, k, device)  # (B, N)
+
+    def corrupt(self, inputs: dict, generator: Optional[torch.Generator] = None,
+                keep: Optional[torch.Tensor] = None) -> CorruptedTokens:
+        """Return the corrupted batch: as given by the pipeline, else made here (batched).
+
+        ``keep`` (B, N) bool positions are never masked nor injected; default
+        :meth:`context_keep`.
+        """
         if 'input_ids' in inputs:
+            if self.training and self.context_frames is not None and inputs.get('keep') is None:
+                raise ValueError(
+                    'model.context_frames is set but the batch was corrupted in the data pipeline '
+                    '(RandomTokenInjection) without `keep`: remove RandomTokenInjection from the '
+                    'train pipeline so that BIGFix draws context frames and injects on the device.')
             bsz = inputs['input_ids'].shape[0]
             flat = lambda key: inputs[key].reshape(bsz, -1)  # noqa: E731
             return CorruptedTokens(flat('input_ids'), flat('masked'), flat('injected'),
@@ -85,7 +146,7 @@ class BIGFix(BaseModel):
         else:
             raise KeyError('a batch needs `input_ids` (injection transform), `tokens`, or `img` '
                            'with a model tokenizer; got keys ' + str(sorted(inputs)))
-        keep = inputs.get('keep')
+        keep = self.context_keep(inputs, generator) if keep is None else keep
         return self.injector(tokens.reshape(tokens.shape[0], -1), grid=self.grid,
                              generator=generator, keep=keep, validate=False)
 
@@ -93,37 +154,36 @@ class BIGFix(BaseModel):
         """Cross-entropy against the clean tokens at every position.
 
         Returns ``loss`` plus detached accuracies on masked, injected (the share of
-        injected tokens the model restores) and clean visible positions.
+        injected tokens the model restores) and clean visible positions. Given
+        context positions (video) are excluded from the loss and the accuracies.
         """
-        batch = self.corrupt(inputs)
+        keep = self.context_keep(inputs)
+        batch = self.corrupt(inputs, keep=keep)
         labels = inputs['labels']
         drop = torch.rand(labels.shape[0], device=labels.device) < self.label_drop_prob
-        logits = self.transformer(batch.input_ids, labels, drop)  # (B, L, K + 1)
+        logits = self.net(batch.input_ids, labels, drop)  # (B, L, K + 1)
         ce = F.cross_entropy(logits.float().flatten(0, 1), batch.target.flatten(),
                              reduction='none').view_as(batch.target)  # (B, L)
-        stats = token_statistics(logits.detach(), batch)
-        out = dict(loss=ce.mean())
+        stats = token_statistics(logits.detach(), batch, keep)
+        if keep is None:
+            out = dict(loss=ce.mean())
+        else:
+            free = (~keep).float()
+            out = dict(loss=(ce * free).sum() / free.sum().clamp(min=1.0))
         out.update({k: v for k, v in stats.items() if k.endswith('_acc')})
         return out
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """Standard step plus a guard against non-finite losses."""
+        """Standard step; a non-finite loss raises or skips (``nonfinite_loss``) on all ranks."""
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')
-        parsed_loss, log_vars = self.parse_losses(losses)
-        if not torch.isfinite(parsed_loss):
-            if self.nonfinite_loss == 'raise':
-                raise FloatingPointError(
-                    f'non-finite loss {parsed_loss.item()} ({ {k: float(v) for k, v in log_vars.items()} }). '
-                    'Lower the learning rate, enable grad clipping, or set '
-                    "model.nonfinite_loss='skip' to skip such updates.")
-            optim_wrapper.zero_grad()
-            log_vars['nonfinite_skipped'] = torch.ones((), device=parsed_loss.device)
-            return log_vars
-        optim_wrapper.update_params(parsed_loss)
-        return log_vars
+        return guarded_update(self, losses, optim_wrapper)
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]):
+        """BaseModel's, plus a collective non-finite check for wrappers that call it directly."""
+        return check_parsed_loss(self, *super().parse_losses(losses))
 
     # ---------------------------------------------------------------- evaluation
     def predict(self, inputs: dict, data_samples=None) -> list:
@@ -131,12 +191,14 @@ class BIGFix(BaseModel):
         if is_generation_request(inputs):
             return self.generate_datasamples(inputs)
         batch = self.corrupt(inputs)
-        logits = self.transformer(batch.input_ids, inputs['labels'])
+        logits = self.net(batch.input_ids, inputs['labels'])
         ce = F.cross_entropy(logits.float().flatten(0, 1), batch.target.flatten(),
                              reduction='none').view_as(batch.target)
         pred = logits[..., :self.codebook_size].argmax(-1)
         correct = pred == batch.target
         visible_clean = ~batch.masked & ~batch.injected
+        if inputs.get('keep') is not None:  # given context frames are not scored
+            visible_clean &= ~inputs['keep'].reshape_as(visible_clean).bool()
         out = []
         for i in range(batch.target.shape[0]):
             out.append(dict(ce_sum=ce[i].sum(), num_tokens=ce.shape[1],
@@ -174,7 +236,9 @@ class BIGFix(BaseModel):
             labels: (B,) int64 class ids (id ``num_classes`` = unconditional).
             sampler: a sampler object or config; default ``self.sampler``.
             generator: RNG on the model's device; same seed, same tokens.
-            **kwargs: overrides forwarded to the sampler (steps, cfg_scale, ...).
+            **kwargs: overrides forwarded to the sampler (steps, cfg_scale, ...,
+                and for video ``context`` (B, T, H, W) ids with ``context_frames``
+                k or ``keep``: the given tokens come back unchanged).
 
         Returns:
             (B, T, H, W) int64 token ids in [0, K).
@@ -185,7 +249,7 @@ class BIGFix(BaseModel):
         was_training = self.training
         self.eval()
         try:
-            out = sampler(self.transformer, labels.to(self.device), generator=generator, **kwargs)
+            out = sampler(self.net, labels.to(self.device), generator=generator, **kwargs)
         finally:
             self.train(was_training)
         return out
@@ -196,31 +260,57 @@ class BIGFix(BaseModel):
 
     @torch.no_grad()
     def decode(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, T, H, W) or (B, H, W) ids -> (B, 3, H', W') float RGB in [0, 1] (T=1)."""
+        """(B, T, H, W) or (B, H, W) ids -> (B, 3, H', W') float RGB in [0, 1] (T=1);
+        with a video tokenizer (B, T, h, w) -> (B, T', 3, H', W')."""
         if self.tokenizer is None:
             raise RuntimeError('model.tokenizer is None: set a tokenizer in the config to decode '
                                'tokens into images.')
+        if getattr(self.tokenizer, 'is_video', False):
+            return self.tokenizer.decode(tokens.reshape(tokens.shape[0], *self.grid))
         if tokens.dim() == 4:
             if tokens.shape[1] != 1:
-                raise ValueError('decode() takes image token grids; use the video API for T > 1')
+                raise ValueError('decode() got a token volume with T > 1 but model.tokenizer is an '
+                                 "image tokenizer: wrap it, tokenizer=dict(type='PerFrameTokenizer', "
+                                 'tokenizer=...), to decode videos.')
             tokens = tokens[:, 0]
         return self.tokenizer.decode(tokens)
 
     def generate_datasamples(self, inputs: dict) -> list:
         """Answer MMagic's generation request with ``DataSample(fake_img=...)``.
 
-        ``fake_img`` is a float (3, H, W) BGR tensor in [0, 255], the contract of
-        MMagic's generative metrics. Labels are drawn uniformly from the classes
-        with a generator seeded by ``sample_kwargs['seed']`` (default 0) advanced
-        per call, so an evaluation run is reproducible.
+        ``fake_img`` is a float (3, H, W) BGR tensor in [0, 255] holding whole
+        8-bit levels (rounded like the real images, so MMagic's uint8 casts do
+        not truncate), the contract of MMagic's generative metrics; ``gt_label``
+        is the class it was conditioned on.
+
+        ``sample_kwargs`` (the metric's, shared by its sampler group) may hold
+        ``seed`` (default 0), ``labels``: ``'uniform'`` (default: i.i.d. uniform
+        classes) or ``'balanced'`` (classes in turn, so every class gets the same
+        share when the number of samples is a multiple of the class count), and
+        sampler overrides for :meth:`sample` (``sampler``, ``steps``,
+        ``cfg_scale``). One generator, seeded at the first request after the
+        model was last in training mode (or after :meth:`reset_generation`),
+        serves the whole evaluation: evaluations are reproducible.
         """
         from mmagic.structures import DataSample
         num = int(inputs['num_batches'])
         sample_kwargs = dict(inputs.get('sample_kwargs') or {})
         gen = self._eval_generator(sample_kwargs.pop('seed', 0))
-        labels = torch.randint(0, self.num_classes, (num, ), generator=gen, device=self.device)
+        label_mode = sample_kwargs.pop('labels', 'uniform')
+        if label_mode == 'uniform':
+            labels = torch.randint(0, self.num_classes, (num, ), generator=gen, device=self.device)
+        elif label_mode == 'balanced':
+            start = self._eval_label_offset
+            labels = (torch.arange(start, start + num, device=self.device) % self.num_classes)
+            self._eval_label_offset = start + num
+        else:
+            raise ValueError(f"sample_kwargs['labels']={label_mode!r} must be 'uniform' or "
+                             "'balanced'")
         tokens = self.sample(labels, generator=gen, **sample_kwargs)
-        images = self.decode(tokens) * 255.0  # (B, 3, H, W) RGB
+        images = (self.decode(tokens) * 255.0).round_().clamp_(0, 255)  # (B, 3, H, W) RGB
+        if images.dim() != 4:
+            raise ValueError("MMagic's generative metrics take images, this model makes videos "
+                             f'{tuple(images.shape)}: evaluate with tools/eval_video.py.')
         images = images.flip(1)  # RGB -> BGR
         samples = []
         for img, label in zip(images, labels):
@@ -234,7 +324,24 @@ class BIGFix(BaseModel):
         if getattr(self, '_eval_gen_seed', None) != seed:
             self._eval_gen = torch.Generator(device=self.device).manual_seed(int(seed))
             self._eval_gen_seed = seed
+            self._eval_label_offset = 0
         return self._eval_gen
+
+    def reset_generation(self) -> None:
+        """Restart the evaluation sample stream: the next generation request
+        draws the same labels and images as the first one did."""
+        self._eval_gen_seed = None
+
+    def train(self, mode: bool = True) -> 'BIGFix':
+        """As ``nn.Module.train``; entering training also restarts the evaluation
+        sample stream, so every validation during training uses the same seeds."""
+        if mode:
+            self.reset_generation()
+        return super().train(mode)
+
+
+# BIGFix -> (transformer, compiled transformer); weak, so it never keeps a model alive
+_COMPILED: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
 
 
 def is_generation_request(inputs: dict) -> bool:
@@ -242,11 +349,15 @@ def is_generation_request(inputs: dict) -> bool:
     return isinstance(inputs, dict) and 'num_batches' in inputs
 
 
-def token_statistics(logits: torch.Tensor, batch: CorruptedTokens) -> Dict[str, torch.Tensor]:
-    """Accuracies of argmax predictions on masked / injected / clean positions."""
+def token_statistics(logits: torch.Tensor, batch: CorruptedTokens,
+                     keep: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+    """Accuracies of argmax predictions on masked / injected / clean positions
+    (``keep`` (B, L) bool given context positions are not counted as clean)."""
     k = logits.shape[-1] - 1
     correct = logits[..., :k].argmax(-1) == batch.target
     clean = ~batch.masked & ~batch.injected
+    if keep is not None:
+        clean = clean & ~keep
 
     def acc(where: torch.Tensor) -> torch.Tensor:
         return (correct & where).sum().float() / where.sum().clamp(min=1)

@@ -88,3 +88,48 @@ def test_missing_file_is_named(tmp_path):
     (root / 'meta.json').unlink()
     with pytest.raises(FileNotFoundError, match='meta.json'):
         build(root)
+
+
+def test_negative_ids_rejected(tmp_path):
+    root = make_tokens(tmp_path / 'd', dtype=np.int32)
+    tokens = np.load(root / 'tokens.npy')
+    tokens[3, 1, 2] = -1
+    np.save(root / 'tokens.npy', tokens)
+    with pytest.raises(ValueError, match=r'out of range \[-1'):
+        build(root)
+
+
+def test_unfinished_extraction_rejected(tmp_path):
+    root = make_tokens(tmp_path / 'd', num_samples=20)  # meta promises more rows than written
+    with pytest.raises(ValueError, match='num_samples=20'):
+        build(root)
+
+
+def test_per_sample_shape_must_match_grid(tmp_path):
+    root = make_tokens(tmp_path / 'd')
+    np.save(root / 'tokens.npy', np.zeros((10, 16), dtype=np.uint16))  # flattened rows
+    with pytest.raises(ValueError, match='per-sample shape'):
+        build(root)
+
+
+def test_class_count_mismatch_names_the_field(tmp_path):
+    with pytest.raises(ValueError, match='num_classes'):
+        build(make_tokens(tmp_path / 'd'), num_classes=10)
+
+
+def test_labels_out_of_range_or_not_integer_rejected(tmp_path):
+    root = make_tokens(tmp_path / 'd')
+    np.save(root / 'labels.npy', np.array([0, 1, 2, 3, 0, 1, 2, 0, 1, 2]))  # 3 >= num_classes
+    with pytest.raises(ValueError, match='label out of range'):
+        build(root)
+    np.save(root / 'labels.npy', np.zeros(10, dtype=np.float32))
+    with pytest.raises(TypeError, match='labels.npy has dtype float32'):
+        build(root)
+
+
+def test_truncated_labels_file_is_named(tmp_path):
+    root = make_tokens(tmp_path / 'd')
+    raw = (root / 'labels.npy').read_bytes()
+    (root / 'labels.npy').write_bytes(raw[:len(raw) - 20])
+    with pytest.raises(ValueError, match='labels.npy is truncated'):
+        build(root)

@@ -7,6 +7,8 @@ from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
 
+from ..conftest import requires_cifar
+
 
 def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
     ckpt = dict(state_dict=dict(w=torch.ones(2)),
@@ -58,3 +60,43 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
         backend.put(b'partial', str(path))
     assert path.read_bytes() == b'good'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['latest.pth']
+
+
+def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
+    from bigfix_mm.engine.checkpoint import find_resume_checkpoint
+    assert find_resume_checkpoint(tmp_path) is None
+    for name in ('iter_2.pth', 'iter_10.pth', '.iter_12.pth.abc.tmp', 'best_loss.pth'):
+        (tmp_path / name).write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    assert find_resume_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
+    (tmp_path / 'last_checkpoint').write_text('')  # killed while MMEngine wrote it
+    assert find_resume_checkpoint(tmp_path) == str(tmp_path / 'iter_10.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_99.pth'))  # removed file
+    assert find_resume_checkpoint(tmp_path) == str(tmp_path / 'iter_10.pth')
+
+
+def _truncated_run_checkpoint(tmp_path):
+    from mmengine.runner import Runner
+    from ..tools.test_train import small_cfg
+    cfg = small_cfg(tmp_path / 'run', max_iters=2)
+    cfg.train_cfg.val_interval = 100
+    Runner.from_cfg(cfg).train()
+    path = tmp_path / 'run' / 'iter_2.pth'
+    path.write_bytes(path.read_bytes()[:4096])  # e.g. copied off a full disk
+    return path
+
+
+@requires_cifar
+def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
+    from bigfix_mm.engine.launch import build_runner, set_resume
+    from ..tools.test_train import small_cfg
+    path = _truncated_run_checkpoint(tmp_path)
+    cfg = small_cfg(tmp_path / 'run', max_iters=4)
+    set_resume(cfg, 'auto')  # tools/train.py --resume
+    assert cfg.load_from == str(path)
+    with pytest.raises(CheckpointError, match=r'iter_2\.pth is truncated or corrupt'):
+        build_runner(cfg).train()
+    test_cfg = small_cfg(tmp_path / 'eval')
+    test_cfg.load_from = str(path)  # tools/test.py CONFIG CHECKPOINT
+    with pytest.raises(CheckpointError, match=r'iter_2\.pth is truncated or corrupt'):
+        build_runner(test_cfg).test()

@@ -77,3 +77,30 @@ def test_sample_and_generation_request(tiny_transformer_cfg):
     img = out[0].fake_img
     assert img.shape == (3, 8, 8) and img.dtype == torch.float32
     assert 0 <= img.min() and img.max() <= 255
+
+
+def test_generation_requests_are_seeded_balanced_and_quantised(tiny_transformer_cfg):
+    cfg = dict(tiny_transformer_cfg, codebook_size=8, grid=(2, 2))
+    model = MODELS.build(dict(type='BIGFix', transformer=cfg,
+                              tokenizer=dict(type='RGBQuantTokenizer', levels=2, downsample=4),
+                              sampler=dict(type='HaltonSampler', steps=2)))
+
+    def request(**kwargs):
+        out = model.val_step(dict(inputs=dict(num_batches=4, sample_model='orig',
+                                              sample_kwargs=dict(kwargs))))
+        return (torch.stack([o.fake_img for o in out]),
+                torch.stack([o.gt_label.label.reshape(()) for o in out]))
+
+    model.eval()
+    first, labels = request(labels='balanced', seed=3)
+    second, labels2 = request(labels='balanced', seed=3)  # the stream goes on ...
+    assert labels.tolist() == [0, 1, 2, 0] and labels2.tolist() == [1, 2, 0, 1]
+    assert torch.equal(first, first.round())  # whole 8-bit levels
+    model.train()  # ... and restarts after training, so each validation sees the same samples
+    model.eval()
+    again, labels3 = request(labels='balanced', seed=3)
+    assert torch.equal(again, first) and torch.equal(labels3, labels)
+    model.reset_generation()
+    assert torch.equal(request(labels='balanced', seed=3)[0], first)
+    with pytest.raises(ValueError, match="labels.*'uniform' or 'balanced'"):
+        request(labels='sorted')

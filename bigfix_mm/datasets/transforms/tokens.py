@@ -82,11 +82,19 @@ class PackTokenInputs(BaseTransform):
 
     ``inputs`` holds every present key of ``keys`` plus ``labels`` (int64 scalar);
     use with ``collate_fn=dict(type='default_collate')``.
+
+    Args:
+        keys: result keys copied into ``inputs`` (``img`` becomes (3, H, W) uint8 RGB).
+        gt_img: also put the image into ``data_samples['gt_img']`` as a (3, H, W)
+            uint8 **BGR** tensor: the real images MMagic's generative metrics
+            (FID, PR, EfficientNet FD) read after the data preprocessor.
     """
 
     def __init__(self, keys: Sequence[str] = ('tokens', 'input_ids', 'masked', 'injected', 'target',
-                                              'keep', 'img')):
+                                              'keep', 'img'),
+                 gt_img: bool = False):
         self.keys = tuple(keys)
+        self.gt_img = bool(gt_img)
 
     def transform(self, results: dict) -> dict:
         inputs = {}
@@ -98,4 +106,11 @@ class PackTokenInputs(BaseTransform):
                 value = torch.from_numpy(np.array(value, dtype=np.uint8)).permute(2, 0, 1)  # (3, H, W)
             inputs[key] = torch.as_tensor(value)
         inputs['labels'] = torch.tensor(int(results.get('gt_label', 0)), dtype=torch.long)
-        return dict(inputs=inputs, data_samples=dict(sample_idx=int(results.get('sample_idx', 0))))
+        data_samples = dict(sample_idx=int(results.get('sample_idx', 0)))
+        if self.gt_img:
+            if 'img' not in results:
+                raise KeyError('PackTokenInputs(gt_img=True) needs `img` in the results: load '
+                               'images (e.g. CIFAR10JPEG) rather than pre-extracted tokens.')
+            rgb = np.array(results['img'], dtype=np.uint8)  # (H, W, 3) RGB
+            data_samples['gt_img'] = torch.from_numpy(rgb[..., ::-1].copy()).permute(2, 0, 1)
+        return dict(inputs=inputs, data_samples=data_samples)

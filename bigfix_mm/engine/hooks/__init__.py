@@ -1,3 +1,5 @@
 from .fixing_sampler_hook import FixingSamplerHook, fixing_statistics
+from .global_batch_hook import GlobalBatchHook
+from .rng_state_hook import RNGStateHook
 
-__all__ = ['FixingSamplerHook', 'fixing_statistics']
+__all__ = ['FixingSamplerHook', 'GlobalBatchHook', 'RNGStateHook', 'fixing_statistics']

@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 
 from bigfix_mm.registry import HOOKS, MODELS
 from bigfix_mm.utils.images import make_grid_uint8, save_png
+from bigfix_mm.utils.video import make_video_grid_uint8
 
 
 @HOOKS.register_module()
@@ -30,6 +31,8 @@ class FixingSamplerHook(Hook):
         sampler / baseline: sampler configs.
         steps / cfg_scale: overrides for both samplers.
         out_dir: sub-folder of the work dir.
+
+    With an ``EMAHook`` registered, samples come from the EMA weights.
     """
 
     priority = 'NORMAL'
@@ -58,7 +61,11 @@ class FixingSamplerHook(Hook):
                 runner.message_hub.update_scalar(f'train/{key}', value)
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        stats = self.sample_and_save(runner, f'val_iter_{runner.iter}')
+        self._in_val_epoch = True  # see sampling_model()
+        try:
+            stats = self.sample_and_save(runner, f'val_iter_{runner.iter}')
+        finally:
+            self._in_val_epoch = False
         if metrics is not None:
             metrics.update(stats)
 
@@ -66,7 +73,7 @@ class FixingSamplerHook(Hook):
     def sample_and_save(self, runner, tag: str) -> Dict[str, float]:
         if not is_main_process():
             return {}
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = sampling_model(runner, self)
         labels = torch.arange(self.num_samples, device=model.device) % model.num_classes
         kwargs = {k: v for k, v in self.overrides.items() if v is not None}
         runs = {}
@@ -77,7 +84,7 @@ class FixingSamplerHook(Hook):
         trace = runs['fixing'][1]
         stats = fixing_statistics(trace['changed'])
         if model.tokenizer is not None:
-            grids = [make_grid_uint8(model.decode(runs[n][0])) for n in ('fixing', 'baseline')]
+            grids = [sample_grid(model.decode(runs[n][0])) for n in ('fixing', 'baseline')]
             pad = np.full((grids[0].shape[0], 8, 3), 255, dtype=np.uint8)
             image = np.concatenate([grids[0], pad, grids[1]], axis=1)  # (H, W, 3) RGB
             out = Path(runner.work_dir) / self.out_dir
@@ -87,6 +94,11 @@ class FixingSamplerHook(Hook):
         return stats
 
 
+def sample_grid(images: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) images or (B, T, 3, H, W) clips (one row per clip) -> (H', W', 3) uint8."""
+    return make_video_grid_uint8(images) if images.dim() == 5 else make_grid_uint8(images)
+
+
 def fixing_statistics(changed: torch.Tensor) -> Dict[str, float]:
     """Summaries of a (steps, B, N) bool trace of tokens changed by fixing."""
     changed = changed.float()
@@ -94,3 +106,20 @@ def fixing_statistics(changed: torch.Tensor) -> Dict[str, float]:
         'fixing/changed_per_step': changed.sum(-1).mean().item(),
         'fixing/fixed_share': changed.amax(0).mean().item(),
     }
+
+
+def sampling_model(runner, hook: Hook) -> torch.nn.Module:
+    """The weights to sample from: the EMA copy when an ``EMAHook`` is registered.
+
+    Inside a validation epoch MMEngine's EMAHook has swapped the EMA weights
+    into ``runner.model`` (and the raw ones into its copy) until its own
+    ``after_val_epoch``; hooks called before it there see the swap.
+    """
+    from mmengine.hooks import EMAHook
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    hooks = list(runner.hooks)
+    ema = next((h for h in hooks if isinstance(h, EMAHook)), None)
+    if ema is None or getattr(ema, 'ema_model', None) is None:
+        return model
+    swapped = getattr(hook, '_in_val_epoch', False) and hooks.index(ema) > hooks.index(hook)
+    return model if swapped else ema.ema_model.module

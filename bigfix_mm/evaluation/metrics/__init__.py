@@ -1,3 +1,12 @@
+from .classifier_accuracy import ClassifierAccuracy
+from .efficientnet_fd import EfficientNetFrechetDistance
+from .local_inception import (LocalFrechetInceptionDistance, LocalInceptionScore,
+                              LocalPrecisionAndRecall)
 from .token_prediction import TokenPredictionMetric
+from .vq_reconstruction import VQReconstructionMetric
 
-__all__ = ['TokenPredictionMetric']
+__all__ = [
+    'ClassifierAccuracy', 'EfficientNetFrechetDistance', 'LocalFrechetInceptionDistance',
+    'LocalInceptionScore', 'LocalPrecisionAndRecall', 'TokenPredictionMetric',
+    'VQReconstructionMetric'
+]

@@ -5,8 +5,10 @@ transformer once (twice the batch with classifier-free guidance), draws a token
 at every position, *reveals* new positions (by a Halton order or by confidence)
 and optionally *fixes* already placed positions by taking the fresh draw there.
 Fixing costs no extra forward pass: the logits at placed positions come from the
-same call. All schedules are precomputed; the loop has no per-sample Python code
-and no host synchronisation.
+same call. All schedules are precomputed; the loop has no per-sample Python code,
+no host synchronisation and only static shapes (per-step counts are Python ints),
+so a whole call can be captured in one CUDA graph (``tools/benchmark.py
+--cuda-graphs``).
 """
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -14,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from ..context import resolve_context
 from ..schedules import cosine_reveal_counts, halton_order, halton_reveal_counts
 
 REVEAL_ORDERS = ('halton', 'confidence')
@@ -113,6 +116,21 @@ class TokenSampler:
             self._order_cache[key] = step.to(device)
         return self._order_cache[key]
 
+    def halton_free_step_table(self, grid: Tuple[int, int, int], counts: List[int],
+                               keep: torch.Tensor) -> torch.Tensor:
+        """(B, N) int64 reveal step of each free position along the Halton order
+        restricted to the positions not in ``keep`` (B, N) bool; -1 where kept."""
+        key = (grid, 'order', str(keep.device))
+        if key not in self._order_cache:
+            self._order_cache[key] = halton_order(grid).to(keep.device)
+        order = self._order_cache[key]  # (N,)
+        free_in_order = (~keep)[:, order].long()  # (B, N) in reveal order
+        rank_in_order = free_in_order.cumsum(1) - 1  # rank among the free positions
+        rank = torch.empty_like(rank_in_order).scatter_(1, order.expand_as(rank_in_order),
+                                                        rank_in_order)
+        step = torch.bucketize(rank, torch.tensor(counts, device=keep.device), right=True)
+        return step.masked_fill(keep, -1)
+
     # -------------------------------------------------------------------- loop
     @torch.no_grad()
     def __call__(self,
@@ -121,7 +139,10 @@ class TokenSampler:
                  generator: Optional[torch.Generator] = None,
                  steps: Optional[int] = None,
                  cfg_scale: Optional[float] = None,
-                 return_trace: bool = False):
+                 return_trace: bool = False,
+                 context: Optional[torch.Tensor] = None,
+                 context_frames: Optional[int] = None,
+                 keep: Optional[torch.Tensor] = None):
         """Generate token grids.
 
         Args:
@@ -130,6 +151,13 @@ class TokenSampler:
             generator: RNG on the transformer's device.
             steps, cfg_scale: per-call overrides.
             return_trace: also return per-step ``placed`` / ``changed`` masks.
+            context: given ids (B, T, H, W) int64, or only the first frames
+                (B, k, H, W); positions given by ``context_frames`` / ``keep``
+                start placed and are never revealed, fixed nor changed.
+            context_frames: k, the first k frames of ``context`` are given.
+            keep: (B, N) / (N,) bool given positions instead of ``context_frames``
+                (the same count in every row). See
+                :func:`bigfix_mm.models.context.resolve_context`.
 
         Returns:
             (B, T, H, W) int64 ids in [0, K); with ``return_trace`` a tuple
@@ -146,15 +174,28 @@ class TokenSampler:
         device = labels.device
         bsz = labels.shape[0]
 
-        counts = self.reveal_counts(num_tokens, steps)
+        given, context = resolve_context(grid, bsz, k, context, context_frames, keep, device)
+        num_free = num_tokens - (int(given[0].sum()) if given is not None else 0)
+        counts = self.reveal_counts(num_free, steps)
         weights = self.cfg_weights(steps, cfg_scale)
         temps = self.temperatures(steps)
         fixing = self.fix_active(steps)
         guided = any(w != 0.0 for w in weights)
-        step_of = self.halton_step_table(grid, counts, device) if self.reveal == 'halton' else None
+        # (B, N, K) log-probabilities only on steps that rank by them (python bools)
+        needs_logp = [self.reveal == 'confidence' or (on and self.fix == 'low_confidence')
+                      for on in fixing]
+        step_of = None
+        if self.reveal == 'halton':
+            step_of = (self.halton_step_table(grid, counts, device).unsqueeze(0).expand(bsz, -1)
+                       if given is None else self.halton_free_step_table(grid, counts, given))
 
         ids = torch.full((bsz, num_tokens), mask_id, dtype=torch.long, device=device)
         placed = torch.zeros(bsz, num_tokens, dtype=torch.bool, device=device)
+        if given is not None:  # given tokens start placed and are never candidates to fix
+            ids = torch.where(given, context, ids)
+            placed = given.clone()
+        else:
+            given = torch.zeros_like(placed)
         trace_placed, trace_changed = [], []
         labels = labels.long()
         null = torch.full_like(labels, transformer.num_classes)
@@ -164,13 +205,15 @@ class TokenSampler:
                 logits = guided_logits(transformer, ids, labels, null, weights[t])
             else:
                 logits = transformer(ids, labels)[..., :k].float()  # (B, N, K)
-            logits = filter_logits(logits / max(temps[t], 1e-6), self.top_k, self.top_p)
+            if temps[t] != 1.0:
+                logits = logits / max(temps[t], 1e-6)
+            logits = filter_logits(logits, self.top_k, self.top_p)
             draw = gumbel_argmax(logits, generator)  # (B, N)
-            logp = torch.log_softmax(logits, dim=-1)
+            logp = torch.log_softmax(logits, dim=-1) if needs_logp[t] else None
 
             n_new = counts[t] - (counts[t - 1] if t else 0)
             if self.reveal == 'halton':
-                new = (step_of == t).unsqueeze(0).expand(bsz, -1)
+                new = step_of == t  # (B, N)
             else:
                 conf = logp.gather(-1, draw.unsqueeze(-1)).squeeze(-1)  # (B, N)
                 noise = self.confidence_noise * (1 - (t + 1) / steps)
@@ -179,11 +222,11 @@ class TokenSampler:
                 new = topk_mask(conf, n_new)
 
             if fixing[t] and self.fix == 'all':
-                fix = placed
+                fix = placed & ~given
             elif fixing[t] and self.fix == 'low_confidence':
                 n_fix = int(self.fix_ratio * (counts[t - 1] if t else 0))
                 current = logp.gather(-1, ids.clamp(max=k - 1).unsqueeze(-1)).squeeze(-1)
-                current = current.masked_fill(~placed, float('inf'))
+                current = current.masked_fill(~placed | given, float('inf'))
                 fix = topk_mask(-current, n_fix)
             else:
                 fix = torch.zeros_like(placed)
@@ -204,11 +247,17 @@ class TokenSampler:
 
 def guided_logits(transformer: nn.Module, ids: torch.Tensor, labels: torch.Tensor,
                   null: torch.Tensor, weight: float) -> torch.Tensor:
-    """Classifier-free guidance in one doubled batch: (B, N, K) float logits."""
-    k = transformer.codebook_size
-    both = transformer(torch.cat([ids, ids]), torch.cat([labels, null]))[..., :k].float()
-    cond, uncond = both.chunk(2)
-    return (1 + weight) * cond - weight * uncond
+    """Classifier-free guidance in one doubled batch: (B, N, K) float logits.
+
+    One half at a time is copied to float32 and scaled in place, so the peak
+    is two (B, N, K) float tensors next to the model output, not the whole
+    (2B, N, K) batch in float32 plus temporaries.
+    """
+    k, bsz = transformer.codebook_size, ids.shape[0]
+    both = transformer(torch.cat([ids, ids]), torch.cat([labels, null]))  # (2B, N, K + 1)
+    out = both[:bsz, :, :k].to(torch.float32, copy=True).mul_(1 + weight)
+    out -= both[bsz:, :, :k].to(torch.float32, copy=True).mul_(weight)
+    return out
 
 
 def filter_logits(logits: torch.Tensor, top_k: Optional[int], top_p: Optional[float]) -> torch.Tensor:
@@ -226,13 +275,14 @@ def filter_logits(logits: torch.Tensor, top_k: Optional[int], top_p: Optional[fl
 
 
 def gumbel_noise(shape, generator: Optional[torch.Generator], device) -> torch.Tensor:
+    """Standard Gumbel noise of ``shape``, computed in place in one buffer."""
     u = torch.rand(shape, generator=generator, device=device).clamp_(1e-10, 1 - 1e-7)
-    return -torch.log(-torch.log(u))
+    return u.log_().neg_().log_().neg_()
 
 
 def gumbel_argmax(logits: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
     """One categorical draw per position: argmax(logits + Gumbel). (B, N, K) -> (B, N)."""
-    return (logits + gumbel_noise(logits.shape, generator, logits.device)).argmax(-1)
+    return gumbel_noise(logits.shape, generator, logits.device).add_(logits).argmax(-1)
 
 
 def topk_mask(scores: torch.Tensor, k: int) -> torch.Tensor:

@@ -1,4 +1,12 @@
 from .base import BaseTokenizer
+from .diffusers_vq import DiffusersVQTokenizer
+from .quantizer import VectorQuantizer
 from .rgb_quant import RGBQuantTokenizer
+from .video import BaseVideoTokenizer, PerFrameTokenizer
+from .vq_autoencoder import VQ_ARCHS, VQAutoencoder, resolve_arch
+from .vqgan import VQGANTokenizer
 
-__all__ = ['BaseTokenizer', 'RGBQuantTokenizer']
+__all__ = [
+    'BaseTokenizer', 'DiffusersVQTokenizer', 'VectorQuantizer', 'RGBQuantTokenizer', 'VQ_ARCHS',
+    'VQAutoencoder', 'resolve_arch', 'VQGANTokenizer', 'BaseVideoTokenizer', 'PerFrameTokenizer'
+]

@@ -9,4 +9,7 @@ model = dict(
     sampler=dict(type='TokenFixingSampler', steps=32, reveal='halton', fix='low_confidence',
                  fix_ratio=0.1, cfg_scale=1.5),
     data_preprocessor=dict(type='TokenDataPreprocessor'),
+    # torch.compile the transformer: True or dict(mode='max-autotune-no-cudagraphs');
+    # worth it on GPUs (docs/performance.md), a minute of compiling on a small CPU
+    compile=False,
 )

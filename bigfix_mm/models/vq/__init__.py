@@ -1,0 +1,4 @@
+from .perceptual import LPIPSLoss
+from .trainer import VQGANTrainer
+
+__all__ = ['LPIPSLoss', 'VQGANTrainer']

@@ -1,0 +1,47 @@
+# NuScenes front camera as pre-extracted per-frame tokens for frame prediction: sequences
+# exported one folder per scene (data/nuscenes_front/<scene-XXXX>/CAM_FRONT/*.jpg, sweeps at
+# ~12 Hz), clips of 8 frames 2 apart (~6 Hz), resized and centre-cropped to 128x224 -> with a
+# f16 VQ (8, 8, 14) tokens. Split files list scene names (one a line). The raw nuScenes tree
+# also works: NuScenesFrames(layout='raw', data_root='data/nuscenes', source='sweeps').
+#   python tools/extract_tokens.py configs/bigfix_nuscenes.py --split train --out data/nuscenes_tokens/train
+num_frames = 8
+frame_size = (128, 224)
+codebook_size = 16384
+grid = (8, 8, 14)
+nuscenes_root = 'data/nuscenes_front'
+extract_datasets = dict(
+    train=dict(type='NuScenesFrames', data_root=nuscenes_root, layout='scenes',
+               camera='CAM_FRONT', num_frames=num_frames, stride=2, clip_step=4,
+               split_file='data/nuscenes_front/train_scenes.txt',
+               pipeline=[dict(type='ResizeCropFrames', size=frame_size)]),
+    val=dict(type='NuScenesFrames', data_root=nuscenes_root, layout='scenes', camera='CAM_FRONT',
+             num_frames=num_frames, stride=2, split_file='data/nuscenes_front/val_scenes.txt',
+             pipeline=[dict(type='ResizeCropFrames', size=frame_size)]),
+)
+train_pipeline = [dict(type='PackTokenInputs', keys=('tokens', ))]
+val_pipeline = [
+    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
+         mode='shuffle', seed=1234),
+    dict(type='PackTokenInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/train',
+                 codebook_size=codebook_size, grid=grid, num_classes=1, pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/val',
+                 codebook_size=codebook_size, grid=grid, num_classes=1, pipeline=val_pipeline),
+)
+val_evaluator = dict(type='TokenPredictionMetric')
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

@@ -1,0 +1,50 @@
+# Moving shapes rendered on the fly (6 classes: shape x motion of the primary object),
+# tokenized per frame by 4-level RGB quantisation after 4x4 pooling (64 codes):
+# 8 frames of 32x32 px -> (8, 8, 8) token volumes. Injection and context frames are
+# drawn on the device by BIGFix (model.context_frames), not in the train pipeline.
+num_frames = 8
+image_size = 32
+tokenizer = dict(type='PerFrameTokenizer',
+                 tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4))
+codebook_size = 64
+grid = (num_frames, image_size // 4, image_size // 4)
+
+train_pipeline = [
+    dict(type='TokenizeVideo', tokenizer=tokenizer, keep_frames=False),
+    dict(type='PackTokenInputs', keys=('tokens', )),
+]
+val_pipeline = [
+    dict(type='TokenizeVideo', tokenizer=tokenizer, keep_frames=False),
+    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
+         mode='shuffle', seed=1234),
+    dict(type='PackTokenInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='SyntheticMovingShapes', num_samples=20000, num_frames=num_frames,
+                 image_size=image_size, split='train', pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='SyntheticMovingShapes', num_samples=256, num_frames=num_frames,
+                 image_size=image_size, split='val', pipeline=val_pipeline),
+)
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='SyntheticMovingShapes', num_samples=512, num_frames=num_frames,
+                 image_size=image_size, split='test', pipeline=val_pipeline),
+)
+val_evaluator = dict(type='TokenPredictionMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,48 @@
+# UCF-101 (official split 1) as pre-extracted per-frame tokens: 16 frames 2 apart, resized and
+# centre-cropped to 128x128, one VQ token grid per frame. The model config names the tokenizer;
+# extract the tokens with the same config:
+#   python tools/extract_tokens.py configs/bigfix_ucf101.py --split train --out data/ucf101_tokens/train
+#   python tools/extract_tokens.py configs/bigfix_ucf101.py --split test --out data/ucf101_tokens/test
+num_frames = 16
+frame_size = 128
+codebook_size = 16384
+grid = (16, 8, 8)
+ucf_root = 'data/UCF-101'  # <Class>/v_<Class>_gXX_cYY.avi
+ucf_split_dir = 'data/ucfTrainTestlist'  # classInd.txt, trainlist01.txt, testlist01.txt
+extract_datasets = dict(
+    train=dict(type='UCF101', data_root=ucf_root, split_dir=ucf_split_dir, split='train', fold=1,
+               num_frames=num_frames, stride=2, clips_per_video=4,
+               pipeline=[dict(type='ResizeCropFrames', size=frame_size)]),
+    test=dict(type='UCF101', data_root=ucf_root, split_dir=ucf_split_dir, split='test', fold=1,
+              num_frames=num_frames, stride=2, clip_start='center',
+              pipeline=[dict(type='ResizeCropFrames', size=frame_size)]),
+)
+train_pipeline = [dict(type='PackTokenInputs', keys=('tokens', ))]
+val_pipeline = [
+    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
+         mode='shuffle', seed=1234),
+    dict(type='PackTokenInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/train',
+                 codebook_size=codebook_size, grid=grid, num_classes=101,
+                 pipeline=train_pipeline),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/test',
+                 codebook_size=codebook_size, grid=grid, num_classes=101,
+                 pipeline=val_pipeline),
+)
+val_evaluator = dict(type='TokenPredictionMetric')
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

@@ -1,0 +1,34 @@
+# BIGFix on UCF-101, class-conditional (101 classes): 16 frames of 128x128 px tokenized per
+# frame by LlamaGen VQ f16 (K=16384) -> (16, 8, 8) = 1024 tokens, transformer size base,
+# factorised space + time position embeddings, 3D Halton order, token fixing at sampling.
+# Global batch 128 (8 GPUs x 16), bf16, the authors' AdamW schedule.
+_base_ = [
+    './_base_/default_runtime.py',
+    './_base_/models/bigfix_tiny.py',
+    './_base_/datasets/ucf101_tokens.py',
+    './_base_/schedules/adamw_warmup_cosine.py',
+]
+# read by tools/extract_tokens.py and used to decode samples (weights: user-supplied)
+tokenizer = dict(type='PerFrameTokenizer', frame_batch=64,
+                 tokenizer=dict(type='VQGANTokenizer', arch='llamagen-vq16',
+                                checkpoint='checkpoints/vq_ds16_c2i.pt'))
+model = dict(
+    transformer=dict(size='base', codebook_size=16384, grid=(16, 8, 8), num_classes=101),
+    tokenizer=tokenizer,
+    sampler=dict(type='TokenFixingSampler', steps=32, reveal='halton', fix='low_confidence',
+                 fix_ratio=0.1, cfg_scale=1.5),
+)
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16')
+max_iters = 300_000
+train_cfg = dict(max_iters=max_iters, val_interval=10_000)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=2500),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=2500, end=max_iters,
+         T_max=max_iters - 2500, eta_min_ratio=0.01),
+]
+custom_hooks = [
+    dict(type='EMAHook', momentum=0.001, update_buffers=True, priority=49),
+    dict(type='FixingSamplerHook', interval=10_000, num_samples=8, seed=0,
+         sampler=dict(type='TokenFixingSampler', steps=32, fix='low_confidence', cfg_scale=1.5),
+         baseline=dict(type='HaltonSampler', steps=32, cfg_scale=1.5)),
+]

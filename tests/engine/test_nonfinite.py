@@ -1,0 +1,98 @@
+"""The non-finite loss guard: single process, MMEngine-style wrappers, and 2 real ranks."""
+import os
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from mmengine.optim import OptimWrapper
+
+from bigfix_mm.registry import MODELS
+
+TINY = dict(type='BidirectionalTransformer', size=None, width=32, depth=1, heads=2,
+            codebook_size=16, grid=(4, 4), num_classes=3)
+
+
+def tiny_model(policy: str = 'raise'):
+    return MODELS.build(dict(type='BIGFix', transformer=TINY, label_drop_prob=0.0,
+                             nonfinite_loss=policy))
+
+
+def batch(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(inputs=dict(tokens=torch.randint(0, 16, (4, 4, 4), generator=g),
+                            labels=torch.randint(0, 3, (4, ), generator=g)))
+
+
+def poison(model) -> None:
+    with torch.no_grad():
+        model.transformer.tok_emb.weight.fill_(float('nan'))
+
+
+def test_wrapper_style_step_cannot_train_on_nan():
+    """MMEngine's own wrappers call parse_losses + update_params themselves:
+    parse_losses then stops the run instead of letting NaN reach the weights."""
+    model = tiny_model('skip')
+    poison(model)
+    data = model.data_preprocessor(batch(), True)
+    losses = model(**data, mode='loss')
+    with pytest.raises(FloatingPointError, match='GuardedDistributedDataParallel'):
+        model.parse_losses(losses)
+
+
+def test_skip_keeps_accumulated_gradients():
+    model = tiny_model('skip')
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), accumulative_counts=2)
+    optim.initialize_count_status(model, 0, 4)
+    qkv = model.transformer.blocks[0].attn.qkv.weight
+    model.train_step(batch(0), optim)  # first micro-batch: gradients accumulate, no step
+    grad, weight = qkv.grad.clone(), qkv.detach().clone()
+    poison(model)
+    log = model.train_step(batch(1), optim)
+    assert log['nonfinite_skipped'] == 1
+    assert torch.equal(qkv.grad, grad) and torch.equal(qkv, weight)  # window left intact
+
+
+def _two_rank_worker(rank: int, port: int, results) -> None:
+    import bigfix_mm  # noqa: F401
+    from mmengine.registry import DefaultScope
+    from bigfix_mm.engine.model_wrappers import GuardedDistributedDataParallel
+    DefaultScope.get_instance(f'nonfinite_{rank}', scope_name='mmagic')
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    torch.distributed.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        torch.manual_seed(0)
+        # device_ids as MMEngine's Runner passes them; the wrapper drops them on CPU
+        ddp = GuardedDistributedDataParallel(module=tiny_model('skip'), device_ids=[rank])
+        optim = OptimWrapper(torch.optim.SGD(ddp.parameters(), lr=0.1))
+        ddp.train_step(batch(rank), optim)  # a normal synchronised step
+        if rank == 1:  # from now on only rank 1 sees a NaN loss
+            with torch.no_grad():
+                ddp.module.transformer.tok_emb.weight[:] = float('nan')
+        qkv = ddp.module.transformer.blocks[0].attn.qkv.weight
+        before = qkv.detach().clone()
+        outcomes = []
+        for policy in ('skip', 'raise'):
+            ddp.module.nonfinite_loss = policy
+            try:
+                log = ddp.train_step(batch(rank), optim)
+                outcomes.append('skipped' if float(log.get('nonfinite_skipped', 0)) else 'stepped')
+            except FloatingPointError:
+                outcomes.append('raised')
+        results[rank] = (*outcomes, torch.equal(before, qkv))
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_two_ranks_decide_together():
+    """A NaN loss on one rank only: both ranks skip, or both raise; no rank hangs in
+    the gradient all-reduce and no weight changes."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    with mp.Manager() as manager:
+        shared = manager.dict()
+        mp.start_processes(_two_rank_worker, args=(port, shared), nprocs=2,
+                           start_method='spawn')  # fork can hang in OpenMP
+        results = dict(shared)
+    assert results[0] == results[1] == ('skipped', 'raised', True)

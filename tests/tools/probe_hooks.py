@@ -1,0 +1,69 @@
+"""Test-only hooks for tools/train.py subprocesses (loaded with ``custom_imports``).
+
+``RankProbeHook`` writes what each rank saw and did to ``out_dir``;
+``PauseHook`` parks a run at an iteration so a test can SIGKILL it there.
+"""
+import json
+import os
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from bigfix_mm.engine.checkpoint import AtomicLocalBackend
+from bigfix_mm.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RankProbeHook(Hook):
+    """Per rank: parameters after each iteration (``rank{r}_iter{i}.pt``), the
+    sample indices of each batch, the torch seed, and every file this process
+    wrote through MMEngine's local file backend (``rank{r}.json``)."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, out_dir: str):
+        self.out_dir = Path(out_dir)
+        self.indices: List[List[int]] = []
+        self.writes: List[str] = []
+
+    def before_run(self, runner) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        original, writes = AtomicLocalBackend.put, self.writes
+
+        def recording_put(backend, obj, filepath):
+            writes.append(os.path.basename(str(filepath)))
+            return original(backend, obj, filepath)
+
+        AtomicLocalBackend.put = recording_put
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self.indices.append([int(i) for i in data_batch['data_samples']['sample_idx']])
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        flat = torch.cat([p.detach().flatten().cpu() for p in model.parameters()])
+        torch.save(flat, self.out_dir / f'rank{runner.rank}_iter{runner.iter + 1}.pt')
+
+    def after_run(self, runner) -> None:
+        info = dict(rank=runner.rank, world_size=runner.world_size, seed=torch.initial_seed(),
+                    indices=self.indices, writes=self.writes,
+                    model_wrapper=type(runner.model).__name__)
+        (self.out_dir / f'rank{runner.rank}.json').write_text(json.dumps(info))
+
+
+@HOOKS.register_module()
+class PauseHook(Hook):
+    """Before training iteration ``at_iter`` (0-based), touch ``flag_file`` and
+    sleep, so the test can kill the process mid-run at a known point."""
+
+    def __init__(self, at_iter: int, flag_file: str, seconds: float = 600.0):
+        self.at_iter, self.flag_file, self.seconds = at_iter, flag_file, seconds
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        if runner.iter == self.at_iter:
+            Path(self.flag_file).write_text(str(os.getpid()))
+            time.sleep(self.seconds)

@@ -1,0 +1,26 @@
+"""Convert a taming-transformers VQGAN checkpoint (MaskGIT's f16, K=1024) for VQGANTokenizer.
+
+    python tools/convert_taming.py vqgan_imagenet_f16_1024/last.ckpt \
+        checkpoints/taming_f16_1024.safetensors [--arch taming-f16-1024]
+
+The Lightning ``last.ckpt`` keeps the weights under ``state_dict`` with taming's
+names (``encoder.down.{l}.block.{i}``, ``mid.block_1``, ``decoder.up.{l}``) next
+to the training losses (``loss.*``: discriminator, LPIPS) and Lightning objects.
+The tool reads the tensors without running code from the file, renames them to
+the native layout, drops ``loss.*``, checks them against the architecture and
+writes safetensors (or ``.pth``). Use the K=16384 model with --arch taming-f16-16384.
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.dirname(__file__)))
+
+from convert_llamagen import main as _convert_main  # noqa: E402
+
+
+def main(argv=None) -> int:
+    return _convert_main(argv, default_arch='taming-f16-1024', what='taming-transformers')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
