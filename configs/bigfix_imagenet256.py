@@ -9,7 +9,13 @@ _base_ = [
 ]
 model = dict(
     transformer=dict(codebook_size=16384, grid=(16, 16), num_classes=1000),
-    tokenizer=None,  # tokens are pre-extracted; set the VQ tokenizer to decode samples
+    # Training reads pre-extracted tokens (tools/extract_tokens.py with LlamaGen's VQ-16, see
+    # docs/tokenizers.md), so no tokenizer is needed to train. To decode samples (sampler hook,
+    # tools/sample.py, FID) give it the user-supplied LlamaGen weights in a child config:
+    #   _base_ = ['./bigfix_imagenet256.py']
+    #   model = dict(tokenizer=dict(_delete_=True, type='VQGANTokenizer', arch='llamagen-vq16',
+    #                               checkpoint='checkpoints/vq_ds16_c2i.pt'))
+    tokenizer=None,
 )
 # Global batch = GPUs x train_dataloader.batch_size x accumulative_counts = 8 x 32 x 1 = 256,
 # stated in auto_scale_lr (logged and checked by GlobalBatchHook at the start). On 4 GPUs keep

@@ -2,6 +2,7 @@
 
     python tools/fixing_study.py CONFIG [--work-dir work_dirs/fixing_study]
         [--iters 400] [--batch-size B] [--size tiny | --width W --depth D --heads H]
+        [--val-points 5]
         [--samples 1000] [--steps 4 8 16 32] [--samplers maskgit halton fix_all fix_low]
         [--cfg-scales 0 1] [--fix-ratio 0.1] [--seed 0] [--fd-image-size 224]
         [--real-nums -1] [--classifier PATH | --classifier-epochs 4]
@@ -61,6 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--depth', type=int, default=None)
     g.add_argument('--heads', type=int, default=None)
     g.add_argument('--workers', type=int, default=None, help='dataloader workers')
+    g.add_argument('--val-points', type=int, default=5,
+                   help='teacher-forced validations per run (held-out fix accuracy curve)')
     g = p.add_argument_group('sampling budget (every cell of both models)')
     g.add_argument('--samples', type=int, default=1000, help='images per cell (10000 in the issue)')
     g.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16, 32])
@@ -100,7 +103,7 @@ def train_twin(base: Config, args, name: str, prob: float) -> Dict[str, object]:
     tag = f'train_{name.replace("=", "")}'
     work_dir = osp.abspath(osp.join(args.work_dir, tag))
     cfg = training_config(base, work_dir, prob, args.iters, args.seed, args.batch_size, args.size,
-                          args.width, args.depth, args.heads, args.workers)
+                          args.width, args.depth, args.heads, args.workers, args.val_points)
     # Outside work_dir: the Runner dumps its own copy (with `launcher` added) there.
     cfg_path = osp.abspath(osp.join(args.work_dir, 'configs', f'{tag}.py'))
     os.makedirs(osp.dirname(cfg_path), exist_ok=True)
@@ -211,11 +214,15 @@ def write_report(args, meta: dict, results: dict, cells: List[Cell], curves_png:
         '- FID / IS: not computed (no Inception file given; see docs/evaluation.md).',
         '', '## Table', '',
         'Best value of each (steps, CFG) group and model in bold; `s / cell` = wall seconds of '
-        'the cell (sampling + metrics) for each model.', '',
+        'the cell (sampling + metrics) for each model (the first cell also embeds the real '
+        'images once, unless cached).', '',
         results_table(results, settings, cells), '',
         '## Does fixing help here?', '',
         'Mechanical counts from the table (FD, lower is better):', '',
         *fixing_summary(results, settings, cells), '',
+        'A win by a margin far below the gap between the samples and the real-image reference '
+        f'({meta["real_floor"]:.2f}), or below the spread of repeated runs with other '
+        '`--seed`s, is not evidence either way.', '',
         '## Training curves', '',
         f'![training curves]({rel_png})', '',
         'Loss and accuracies logged by tools/train.py (MMEngine json logs). The held-out fix '
@@ -297,7 +304,8 @@ def main(argv=None) -> dict:
         f'CPU ({platform.processor() or platform.machine()})',
         threads=torch.get_num_threads(),
         train_hours=sum(r['seconds'] for r in runs.values()) / 3600,
-        sample_hours=sum(c.get('seconds', 0.0) for t in results.values() for c in t.values()) / 3600,
+        sample_hours=sum(c.get('seconds', 0.0) for t in results.values()
+                         for c in t.values()) / 3600,
         tokenizer=train_cfg.model.get('tokenizer', {}).get('type', 'none'),
         codebook_size=tr.codebook_size, grid='x'.join(map(str, tr.grid)),
         transformer=f'width {tr.width}, depth {len(tr.blocks)}',

@@ -17,7 +17,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import bigfix_mm  # noqa: E402,F401  (registers components; safe checkpoint loading)
-from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir,  # noqa: E402
+from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir, finish_launch,  # noqa: E402
                                      prepare_launch)
 
 
@@ -44,6 +44,7 @@ def main() -> None:
     cfg.resume = False
     prepare_launch(cfg, args.launcher)
     build_runner(cfg).test()
+    finish_launch()
 
 
 if __name__ == '__main__':

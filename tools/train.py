@@ -18,7 +18,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 import bigfix_mm  # noqa: E402,F401  (registers components; safe checkpoint loading)
 from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir,  # noqa: E402
-                                     prepare_launch, set_resume)
+                                     finish_launch, prepare_launch, set_resume)
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,6 +54,7 @@ def main() -> None:
     prepare_launch(cfg, args.launcher)
     set_resume(cfg, args.resume)
     build_runner(cfg).train()
+    finish_launch()
 
 
 if __name__ == '__main__':

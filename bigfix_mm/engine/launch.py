@@ -43,6 +43,17 @@ def prepare_launch(cfg: Config, launcher: str) -> None:
                   logger='current', level=logging.INFO)
 
 
+def finish_launch() -> None:
+    """Leave the process group cleanly (all ranks meet, then the group is destroyed).
+
+    Without it, gloo's worker threads can still be alive at interpreter exit and a rank
+    aborts with "terminate called without an active exception" after a finished run.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def set_resume(cfg: Config, resume: Optional[str]) -> None:
     """``--resume``: 'auto' = newest usable checkpoint of the work dir, else a path."""
     if resume is None:

@@ -27,7 +27,8 @@ def load_cifar10_arrays(split: str, data_root: Optional[str] = None,
     infos = [dataset.get_data_info(int(i)) for i in index]
     images = np.stack([info['img'] for info in infos])  # (N, 32, 32, 3)
     labels = np.array([info['gt_label'] for info in infos])
-    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels).long()
+    images_t = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()  # (N, 3, 32, 32)
+    return images_t, torch.from_numpy(labels).long()
 
 
 def augment(images: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:

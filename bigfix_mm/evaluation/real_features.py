@@ -26,7 +26,8 @@ def cache_dir(path: Optional[str] = None) -> str:
 def _simple(value):
     if isinstance(value, (bool, int, float, str, type(None))):
         return value
-    if isinstance(value, (tuple, list)) and all(isinstance(v, (bool, int, float, str)) for v in value):
+    if isinstance(value, (tuple, list)) and all(
+            isinstance(v, (bool, int, float, str)) for v in value):
         return list(value)
     return None
 

@@ -53,7 +53,8 @@ def make_cells(samplers: Sequence[str], steps: Sequence[int], cfg_scales: Sequen
     unknown = [s for s in samplers if s not in SAMPLERS]
     if unknown:
         raise ValueError(f'unknown sampler preset(s) {unknown}; choose from {sorted(SAMPLERS)}')
-    return [Cell(s, int(t), float(w), fix_ratio) for t in steps for w in cfg_scales for s in samplers]
+    return [Cell(s, int(t), float(w), fix_ratio)
+            for t in steps for w in cfg_scales for s in samplers]
 
 
 def _scale_schedulers(schedulers, old_iters: int, new_iters: int) -> list:
@@ -202,7 +203,8 @@ def results_table(results: Dict[str, Dict[str, dict]], settings: Sequence[str],
                 if group not in best or (v < best[group] if better == 'lower' else v > best[group]):
                     best[group] = v
     for cell in cells:
-        row = [SAMPLER_TITLES.get(cell.sampler, cell.sampler), str(cell.steps), f'{cell.cfg_scale:g}']
+        row = [SAMPLER_TITLES.get(cell.sampler, cell.sampler), str(cell.steps),
+               f'{cell.cfg_scale:g}']
         for key, _, pattern, _ in present:
             for s in settings:
                 v = results.get(s, {}).get(cell.name, {}).get(key)

@@ -64,7 +64,8 @@ def stack_real_images(data_samples: Any) -> Any:
 
 def _stack_list(value: Any) -> Any:
     """A list of same-shape tensors -> one stacked tensor; anything else unchanged."""
-    if (isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value)
+    if (isinstance(value, (list, tuple)) and value
+            and all(isinstance(v, torch.Tensor) for v in value)
             and all(v.shape == value[0].shape for v in value)):
         return torch.stack(list(value))
     return value

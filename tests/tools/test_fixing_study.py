@@ -9,12 +9,14 @@ import json
 import pytest
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
+from bigfix_mm.evaluation.curves import read_scalars
 from bigfix_mm.evaluation.random_inception import write_random_inception
 from ..conftest import REPO, requires_cifar
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('fixing_study', REPO / 'tools' / 'fixing_study.py')
+    spec = importlib.util.spec_from_file_location('fixing_study',
+                                                  REPO / 'tools' / 'fixing_study.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -28,9 +30,9 @@ def test_toy_study_trains_twins_scores_cells_and_writes_the_report(tmp_path):
     inception = write_random_inception(str(tmp_path / 'inception.pt'), arch='tiny')
     argv = [str(REPO / 'configs' / 'bigfix_cifar10_quick.py'), '--work-dir', str(tmp_path / 'wd'),
             '--iters', '4', '--batch-size', '8', '--width', '32', '--depth', '1', '--heads', '2',
-            '--workers', '0', '--samples', '16', '--steps', '4', '--samplers', 'halton',
-            'fix_low', '--cfg-scales', '0', '--gen-batch-size', '8', '--real-nums', '32',
-            '--fd-image-size', '64', '--classifier', str(classifier), '--inception', inception,
+            '--workers', '0', '--val-points', '1', '--samples', '16', '--steps', '4',
+            '--samplers', 'halton', 'fix_low', '--cfg-scales', '0', '--gen-batch-size', '8',
+            '--real-nums', '32', '--fd-image-size', '64', '--classifier', str(classifier), '--inception', inception,
             '--results', str(tmp_path / 'docs' / 'results.md'),
             '--images', str(tmp_path / 'docs' / 'images'), '--threads', '2']
     tool = load_tool()
@@ -47,6 +49,10 @@ def test_toy_study_trains_twins_scores_cells_and_writes_the_report(tmp_path):
     assert (tmp_path / 'docs' / 'images' / 'fixing_study_curves.png').stat().st_size > 10_000
     stored = json.loads((tmp_path / 'wd' / 'results.json').read_text())
     assert stored['meta']['real_nums'] == 32
+    # The twins really differ: p=0 sees no injected tokens, so its loss is another curve.
+    losses = {s: [r['loss'] for r in read_scalars(str(tmp_path / 'wd' / f'train_{s}'))[0]]
+              for s in ('p0.2', 'p0')}
+    assert len(losses['p0']) == 4 and losses['p0'] != losses['p0.2']
 
     # Run again: training and cells are reused, the numbers are identical.
     ckpt = tmp_path / 'wd' / 'train_p0.2' / 'iter_4.pth'

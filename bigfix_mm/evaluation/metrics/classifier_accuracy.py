@@ -20,8 +20,8 @@ def sample_labels(data_samples: Sequence[dict]) -> torch.Tensor:
         if isinstance(label, dict):  # LabelData.to_dict()
             label = label.get('label')
         if label is None:
-            raise KeyError('ClassifierAccuracy: a generated sample has no `gt_label`; the model must '
-                           'record the class it was conditioned on (BIGFix does).')
+            raise KeyError('ClassifierAccuracy: a generated sample has no `gt_label`; the '
+                           'model must record the class it was conditioned on (BIGFix does).')
         labels.append(torch.as_tensor(label).reshape(-1)[0])
     return torch.stack(labels).long()
 

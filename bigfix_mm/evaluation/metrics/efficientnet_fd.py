@@ -24,7 +24,8 @@ def fake_images(data_samples: Sequence[dict], sample_model: str,
     for pred in data_samples:
         if sample_model in pred:
             pred = pred[sample_model]
-        imgs.append(pred[fake_key] if fake_key is not None and fake_key in pred else pred['fake_img'])
+        key = fake_key if fake_key is not None and fake_key in pred else 'fake_img'
+        imgs.append(pred[key])
     return torch.stack([torch.as_tensor(i) for i in imgs]).float()
 
 

@@ -1,4 +1,7 @@
-"""EfficientNetFrechetDistance on real CIFAR-10 images (no MMagic loop: see test_generative_loops)."""
+"""EfficientNetFrechetDistance on real CIFAR-10 images, called directly.
+
+Its run inside MMagic's loops: tests/evaluation/test_generative_evaluation.py.
+"""
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
@@ -17,7 +20,8 @@ class _Module(torch.nn.Module):
 
 
 def real_loader(start: int, num: int) -> DataLoader:
-    dataset = DATASETS.build(dict(type='CIFAR10JPEG', split='test', indices=list(range(start, start + num)),
+    dataset = DATASETS.build(dict(type='CIFAR10JPEG', split='test',
+                                  indices=list(range(start, start + num)),
                                   pipeline=[dict(type='PackTokenInputs', keys=(), gt_img=True)]))
     return DataLoader(dataset, batch_size=8, collate_fn=pseudo_collate)
 
