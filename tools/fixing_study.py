@@ -3,7 +3,7 @@
     python tools/fixing_study.py CONFIG [--work-dir work_dirs/fixing_study]
         [--iters 400] [--batch-size B] [--size tiny | --width W --depth D --heads H]
         [--val-points 5]
-        [--samples 1000] [--steps 4 8 16 32] [--samplers maskgit halton fix_all fix_low]
+        [--samples 1000] [--steps 4 8 16 32] [--samplers maskgit halton fix_all fix_low maskgit_fix_low]
         [--cfg-scales 0 1] [--fix-ratio 0.1] [--seed 0] [--fd-image-size 224]
         [--real-nums -1] [--classifier PATH | --classifier-epochs 4]
         [--inception inception-2015-12-05.pt] [--results docs/results.md]
@@ -67,7 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     g = p.add_argument_group('sampling budget (every cell of both models)')
     g.add_argument('--samples', type=int, default=1000, help='images per cell (10000 in the issue)')
     g.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16, 32])
-    g.add_argument('--samplers', nargs='+', default=['maskgit', 'halton', 'fix_all', 'fix_low'])
+    g.add_argument('--samplers', nargs='+', default=['maskgit', 'halton', 'fix_all', 'fix_low',
+                                                         'maskgit_fix_low'])
     g.add_argument('--cfg-scales', type=float, nargs='+', default=[0.0, 1.0],
                    help='guidance scales w; 0 = no CFG')
     g.add_argument('--fix-ratio', type=float, default=0.1, help='fix_low: share re-sampled')
@@ -200,7 +201,8 @@ def write_report(args, meta: dict, results: dict, cells: List[Cell], curves_png:
         '(the same labels and noise stream in every cell). `Fixing low_confidence` re-samples '
         f'the {args.fix_ratio:g} share of placed tokens the model doubts most at each step; '
         '`Fixing all` re-samples every placed token (the authors\' released behaviour). Both '
-        'reveal positions in the Halton order, so Halton is their no-fixing twin.',
+        'reveal positions in the Halton order, so Halton is their no-fixing twin; '
+        '`MaskGIT + fixing low_confidence` reveals by confidence like MaskGIT, its twin.',
         f'- **FD**: Fréchet distance in ImageNet EfficientNet-Lite0 features '
         f'({args.fd_image_size} px) to {meta["real_nums"]} real CIFAR-10 test images '
         '(lower is better; not comparable with Inception FID). '

@@ -18,9 +18,13 @@ SAMPLERS: Dict[str, dict] = {
     'halton': dict(type='HaltonSampler'),
     'fix_all': dict(type='TokenFixingSampler', reveal='halton', fix='all'),
     'fix_low': dict(type='TokenFixingSampler', reveal='halton', fix='low_confidence'),
+    'maskgit_fix_low': dict(type='TokenFixingSampler', reveal='confidence', fix='low_confidence'),
 }
 SAMPLER_TITLES = {'maskgit': 'MaskGIT', 'halton': 'Halton', 'fix_all': 'Fixing `all`',
-                  'fix_low': 'Fixing `low_confidence`'}
+                  'fix_low': 'Fixing `low_confidence`',
+                  'maskgit_fix_low': 'MaskGIT + fixing `low_confidence`'}
+# Each fixing preset and its no-fixing twin (the same reveal order).
+FIXING_TWINS = {'fix_all': 'halton', 'fix_low': 'halton', 'maskgit_fix_low': 'maskgit'}
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Cell:
 
     def sampler_cfg(self) -> dict:
         cfg = dict(SAMPLERS[self.sampler], steps=self.steps, cfg_scale=self.cfg_scale)
-        if self.sampler == 'fix_low':
+        if SAMPLERS[self.sampler].get('fix') == 'low_confidence':
             cfg['fix_ratio'] = self.fix_ratio
         return cfg
 
@@ -221,15 +225,15 @@ def results_table(results: Dict[str, Dict[str, dict]], settings: Sequence[str],
 def fixing_summary(results: Dict[str, Dict[str, dict]], settings: Sequence[str],
                    cells: Sequence[Cell], key: str = 'FD/fd') -> List[str]:
     """Plain counts: in how many (steps, guidance) groups a fixing sampler beats
-    Halton (its no-fixing twin: same reveal order) on ``key`` (lower is better)."""
+    its no-fixing twin (same reveal order, ``FIXING_TWINS``) on ``key`` (lower is better)."""
     lines = []
     groups = sorted({(c.steps, c.cfg_scale) for c in cells})
     for s in settings:
         table = results.get(s, {})
-        for fixer in ('fix_all', 'fix_low'):
+        for fixer, twin in FIXING_TWINS.items():
             wins, total, deltas = 0, 0, []
             for steps, w in groups:
-                base = table.get(Cell('halton', steps, w).name, {}).get(key)
+                base = table.get(Cell(twin, steps, w).name, {}).get(key)
                 fix = table.get(Cell(fixer, steps, w).name, {}).get(key)
                 if base is None or fix is None:
                     continue
@@ -237,7 +241,8 @@ def fixing_summary(results: Dict[str, Dict[str, dict]], settings: Sequence[str],
                 wins += fix < base
                 deltas.append(fix - base)
             if total:
-                lines.append(f'- {s}: {SAMPLER_TITLES[fixer]} has a lower {key} than Halton in '
+                lines.append(f'- {s}: {SAMPLER_TITLES[fixer]} has a lower {key} than '
+                             f'{SAMPLER_TITLES[twin]} in '
                              f'{wins} of {total} (steps, CFG) groups (mean change '
                              f'{np.mean(deltas):+.2f}).')
     return lines

@@ -78,3 +78,14 @@ def test_table_and_summary_report_every_cell_honestly():
     summary = fixing_summary(res, ['p=0.2', 'p=0'], cells)
     assert summary == ['- p=0.2: Fixing `low_confidence` has a lower FD/fd than Halton in 1 of 2 '
                        '(steps, CFG) groups (mean change -0.50).']
+
+
+def test_confidence_fixing_is_compared_with_maskgit():
+    cells = make_cells(['maskgit', 'maskgit_fix_low'], [4], [0], fix_ratio=0.2)
+    assert cells[1].sampler_cfg() == dict(type='TokenFixingSampler', reveal='confidence',
+                                          fix='low_confidence', steps=4, cfg_scale=0.0,
+                                          fix_ratio=0.2)
+    res = {'p=0.2': {cells[0].name: {'FD/fd': 10.0}, cells[1].name: {'FD/fd': 7.0}}}
+    assert fixing_summary(res, ['p=0.2'], cells) == [
+        '- p=0.2: MaskGIT + fixing `low_confidence` has a lower FD/fd than MaskGIT in 1 of 1 '
+        '(steps, CFG) groups (mean change -3.00).']
