@@ -39,3 +39,14 @@ def tiny_vq_arch():
     """VQAutoencoder kwargs of a VQGAN small enough for sub-second CPU tests (f2, K=64)."""
     return dict(ch=32, ch_mult=(1, 2), num_res_blocks=1, z_channels=32, codebook_size=64,
                 code_dim=4, l2_norm=True, norm_groups=8)
+
+
+def assert_codes_like(tokenizer, autoencoder) -> None:
+    """``tokenizer`` (images in [0, 1]) encodes and decodes exactly like ``autoencoder``
+    (images in [-1, 1]) on a random (2, 3, 16, 16) batch."""
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        _, ids, _ = autoencoder.encode(x * 2 - 1)
+        expected = ((autoencoder.decode_ids(ids) + 1) / 2).clamp(0, 1)
+    assert torch.equal(tokenizer.encode(x), ids)
+    assert torch.allclose(tokenizer.decode(ids), expected, atol=1e-6)

@@ -14,6 +14,8 @@ from bigfix_mm.engine.checkpoint import CheckpointError
 from bigfix_mm.models.tokenizers import VQAutoencoder, VQGANTokenizer, resolve_arch
 from bigfix_mm.models.tokenizers.convert import taming_to_native
 
+from ...conftest import assert_codes_like
+
 F16 = dict(ch=128, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, z_channels=256)
 
 
@@ -212,12 +214,7 @@ def test_loaded_weights_decode_like_the_published_model(tmp_path, tiny_vq_arch):
     src = VQAutoencoder(**tiny_vq_arch, usage_history=65536).eval()
     torch.save({'ema': src.state_dict(), 'model': {}}, tmp_path / 'ema.pt')
     tok = VQGANTokenizer(checkpoint=str(tmp_path / 'ema.pt'), **tiny_vq_arch, usage_history=65536)
-    x = torch.rand(2, 3, 16, 16)
-    with torch.no_grad():
-        _, ids, _ = src.encode(x * 2 - 1)
-        expected = ((src.decode_ids(ids) + 1) / 2).clamp(0, 1)
-    assert torch.equal(tok.encode(x), ids)
-    assert torch.allclose(tok.decode(ids), expected, atol=1e-6)
+    assert_codes_like(tok, src)
 
 
 def test_missing_and_mismatched_checkpoints_are_explained(tmp_path, tiny_vq_arch):
