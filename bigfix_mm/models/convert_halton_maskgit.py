@@ -206,11 +206,13 @@ def their_layout(ours: Mapping[str, Tuple[int, ...]]) -> Dict[str, Tuple[int, ..
 
 def to_ours(state: Mapping[str, torch.Tensor], expected: Mapping[str, Tuple[int, ...]],
             source: str = 'checkpoint') -> StateDict:
-    """Their state dict -> ours, checked against our ``{key: shape}`` ``expected``.
+    """Their state dict -> ours, checked against our ``{key: shape}`` (or state dict) ``expected``.
 
     Every key of theirs must be used and every key of ours filled with the right
     shape; otherwise :class:`ConversionError` names the key.
     """
+    expected = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else tuple(v)
+                for k, v in expected.items()}  # a state dict works too
     state = strip_prefixes(state)
     _check(state, their_layout(expected), source, 'Halton-MaskGIT')
     head, emb = state[TIED_HEAD], state['tok_emb.weight']

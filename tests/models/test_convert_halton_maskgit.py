@@ -147,3 +147,20 @@ def test_a_crafted_pickle_does_not_run(tmp_path):
     with pytest.raises(CheckpointError, match='allow-list'):
         convert_to_ours(evil, tmp_path / 'out.pth')
     assert not marker.exists() and not (tmp_path / 'out.pth').exists()
+
+
+@requires_halton_maskgit
+def test_published_configs_use_their_sampler_settings():
+    """CFG weight and token grid from the table of the fixtures' README; 32 Halton steps,
+    every placed token re-sampled (their code), LlamaGen VQ-16."""
+    rows = [line.split('|')[1:-1] for line in
+            (HALTON_MASKGIT_ROOT / 'README.md').read_text().splitlines()
+            if line.startswith('| ImageNet_')]
+    assert sorted(r[0].strip() for r in rows) == sorted(PUBLISHED)
+    for name, _, tokens, w, _, _ in rows:
+        model = Config.fromfile(str(REPO / 'configs' / 'halton_maskgit' / f'{name.strip()}.py')).model
+        assert model.sampler.cfg_scale == float(w)
+        assert model.sampler.steps == 32 and model.sampler.reveal == 'halton'
+        assert model.sampler.fix == 'all'
+        assert 'x'.join(map(str, model.transformer.grid)) == tokens.strip()
+        assert model.tokenizer.arch == 'llamagen-vq16'
