@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-from bigfix_mm.engine.checkpoint import load_checkpoint_file
+from bigfix_mm.engine.checkpoint import load_checkpoint_file, safe_loading
 from bigfix_mm.registry import MODELS
 
 
@@ -32,7 +32,8 @@ def init_model(config: Union[str, Config],
             state = {k[len('module.'):]: v for k, v in raw.items() if k.startswith('module.')}
             model.load_state_dict(state, strict=True)
         else:
-            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+            with safe_loading():
+                load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.cfg = cfg
     return model.to(device).eval()
 
