@@ -3,5 +3,5 @@ from .hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
 
 checkpoint.install()
 
-__all__ = ['checkpoint', 'fsdp', 'model_wrappers', 'nonfinite', 'FixingSamplerHook', 'GlobalBatchHook',
-           'RNGStateHook']
+__all__ = ['checkpoint', 'fsdp', 'model_wrappers', 'nonfinite', 'FixingSamplerHook',
+           'GlobalBatchHook', 'RNGStateHook']
