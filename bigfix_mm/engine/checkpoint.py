@@ -26,8 +26,8 @@ import pickle
 import stat
 import tempfile
 import zipfile
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator, Union
 
 import numpy as np
@@ -145,8 +145,8 @@ class AtomicLocalBackend(LocalBackend):
         mode = _plain_write_mode(filepath)
         fd, tmp = tempfile.mkstemp(dir=filepath.parent, prefix=f'.{filepath.name}.', suffix='.tmp')
         try:
-            os.fchmod(fd, mode)  # mkstemp creates 0600
             with os.fdopen(fd, 'wb') as f:
+                os.fchmod(f.fileno(), mode)  # mkstemp creates 0600
                 f.write(obj)
                 f.flush()
                 os.fsync(f.fileno())
