@@ -3,7 +3,7 @@
 ``configs/_base_/strategies/fsdp.py`` selects :func:`transformer_block_wrap_policy`:
 each transformer ``Block`` is one FSDP unit; everything else (the token embedding,
 whose weight is also the output head, ``F.linear(x, tok_emb.weight)``; the class and
-position embeddings, the final norm) stays in the root unit, whose parameters are
+position embeddings, the registers, the final norm) stays in the root unit, whose parameters are
 gathered for the whole forward. A size-based policy would make ``tok_emb`` a unit of
 its own, and the tied head would then read a resharded 1-D shard.
 
