@@ -119,7 +119,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     k = args.context_frames
-    given = (k or 0) * getattr(model.tokenizer, 'temporal_downsample', 1)  # pixel frames
+    per_token_frame = getattr(model.tokenizer, 'temporal_downsample', 1)
+    given = (k or 0) * per_token_frame  # pixel frames
+    if args.i3d:  # refuse before anything is loaded or sampled
+        V.check_fvd_frames(model.grid[0] * per_token_frame, given)
     labels = torch.arange(args.num) % model.num_classes
     real = V.real_clips(cfg, args.real_split, labels.numpy())
     synthetic = V.raw_dataset_cfg(cfg, args.real_split)['type'] == 'SyntheticMovingShapes'

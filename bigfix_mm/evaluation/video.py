@@ -251,13 +251,14 @@ def check_fvd_frames(num_frames: int, context_frames: int = 0) -> None:
 
 def frechet_video_distance(fake: np.ndarray, real: np.ndarray, i3d_path: Optional[str],
                            batch_size: int = 16, device: str = 'cpu',
-                           call_kwargs: Optional[dict] = None) -> Dict[str, float]:
+                           call_kwargs: Optional[dict] = None,
+                           size: int = 224) -> Dict[str, float]:
     """FVD: Fréchet distance of I3D features of (N, 16, H, W, 3) uint8 clips
-    (needs ``i3d_path``; other clip lengths are refused)."""
+    (needs ``i3d_path``; other clip lengths are refused; frames resized to ``size``)."""
     fake, real = _check_clips(fake, 'fake'), _check_clips(real, 'real')
     for clips in (fake, real):
         check_fvd_frames(clips.shape[1])
-    net = I3DFeatures(i3d_path, call_kwargs, device=device)
+    net = I3DFeatures(i3d_path, call_kwargs, size=size, device=device)
     feats = [np.concatenate([net(c[i:i + batch_size]) for i in range(0, len(c), batch_size)])
              for c in (fake, real)]
     return _frechet(feats[0], feats[1], 'clips')

@@ -79,9 +79,9 @@ def test_fvd_needs_a_user_supplied_i3d_file(tmp_path, clips16, i3d):
         I3DFeatures(str(tmp_path / 'missing.pt'))
     net = I3DFeatures(i3d, size=32)
     assert net(clips16[:3]).shape == (3, 9)
-    fvd = frechet_video_distance(clips16[:16], clips16[16:], i3d)
+    fvd = frechet_video_distance(clips16[:16], clips16[16:], i3d, size=32)
     static = np.repeat(clips16[:, :1], 16, axis=1)  # frozen clips: no motion
-    assert fvd['fd'] < frechet_video_distance(static[:16], clips16[16:], i3d)['fd']
+    assert fvd['fd'] < frechet_video_distance(static[:16], clips16[16:], i3d, size=32)['fd']
 
 
 def test_fvd_refuses_clips_that_are_not_16_frames(clips, clips16, i3d):
@@ -100,13 +100,21 @@ def test_fvd_refuses_clips_that_are_not_16_frames(clips, clips16, i3d):
 
 def test_rank_deficient_covariance_warns(clips16, i3d):
     with pytest.warns(RankDeficientWarning, match=r'9 clips for 9-d features.*rank at most 8'):
-        frechet_video_distance(clips16[:9], clips16[16:], i3d)  # FakeI3D: 9-d features
+        frechet_video_distance(clips16[:9], clips16[16:], i3d, size=32)  # FakeI3D: 9-d features
     with pytest.warns(RankDeficientWarning, match='6 frames for 6-d'):
         per_frame_frechet(clips16[:1, :6], clips16, features=mean_colour)
     with warnings.catch_warnings():
         warnings.simplefilter('error', RankDeficientWarning)
-        frechet_video_distance(clips16[:10], clips16[16:26], i3d)  # 10 > 9: full rank possible
+        frechet_video_distance(clips16[:10], clips16[16:26], i3d, size=32)  # 10 > 9 clips
         per_frame_frechet(clips16[:1, :7], clips16, features=mean_colour)
+        full = ReferenceScorer(clips16[:2], frame_features_fn=mean_colour)(clips16[2:4])
+    assert 'rank_deficient' not in full and np.isfinite(full['frame_fd'])
+    score = ReferenceScorer(clips16[:1], given=12, frame_features_fn=mean_colour)
+    with pytest.warns(RankDeficientWarning):
+        flagged = score(clips16[2:3])  # 4 scored frames per set for 6-d features
+    assert flagged['rank_deficient']
+    assert [w.split(',')[0] for w in score.warnings] == ['generated frames: 4 frames for 6-d features',
+                                                         'real frames: 4 frames for 6-d features']
 
 
 def test_given_frames_are_left_out_of_every_set(clips16, i3d):

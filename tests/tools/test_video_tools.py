@@ -90,20 +90,24 @@ def test_eval_video_reports_consistency_and_kept_context(checkpoint, tmp_path):
 
 def test_eval_video_reference_is_the_raw_train_split_balanced_over_classes(checkpoint, tmp_path):
     config, ckpt = checkpoint
+    cfg = Config.fromfile(str(config))
+    cfg.train_dataloader.dataset.num_samples = 600  # smaller splits: quicker to index
+    cfg.test_dataloader.dataset.num_samples = 96
+    cfg.dump(str(tmp_path / 'config.py'))
     tool = load_tool('eval_video')
-    assert tool.main([str(config), str(ckpt), '--samplers', 'halton', '--steps', '2', '--num', '12',
-                      '--device', 'cpu', '--fd-size', '64', '--out', str(tmp_path)]) == 0
+    assert tool.main([str(tmp_path / 'config.py'), str(ckpt), '--samplers', 'halton', '--steps',
+                      '2', '--num', '12', '--device', 'cpu', '--no-fd',
+                      '--out', str(tmp_path)]) == 0
     result = json.loads((tmp_path / 'results.json').read_text())
     meta, rows = result['meta'], result['rows']
     assert meta['real_split'] == 'train' and meta['ref_split'] == 'test'  # not the scored split
     assert meta['real_clips_per_class'] == [2, 2]  # 12 clips, 6 classes, as the generated labels
-    train = SyntheticMovingShapes(num_samples=20000, num_frames=8, split='train')
+    train = SyntheticMovingShapes(num_samples=600, num_frames=8, split='train')
     assert [train.describe(i)['gt_label'] for i in meta['real_indices']] == [i % 6 for i in range(12)]
-    assert max(meta['real_indices']) > 1000  # spread over the split, not its first clips
-    assert rows[1]['setting'] == 'tokenizer floor (test reconstructions)'
-    assert rows[0]['frame_fd'] < rows[1]['frame_fd']  # raw test clips beat their reconstructions
-    assert all(r['rank_deficient'] for r in rows)  # 96 frames for 1280-d features
-    assert any('rank at most 95 < 1280' in w for w in meta['warnings'])
+    assert max(meta['real_indices']) > 400  # spread over the split, not its first clips
+    assert [r['setting'] for r in rows] == ['real clips (test)',
+                                            'tokenizer floor (test reconstructions)', 'halton']
+    assert rows[0]['consistent_clip_rate'] == 1  # raw clips, not reconstructions
 
 
 def test_eval_video_refuses_fvd_off_16_frames_and_unnamed_context_split(checkpoint, tmp_path):
