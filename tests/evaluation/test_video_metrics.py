@@ -113,8 +113,8 @@ def test_rank_deficient_covariance_warns(clips16, i3d):
     with pytest.warns(RankDeficientWarning):
         flagged = score(clips16[2:3])  # 4 scored frames per set for 6-d features
     assert flagged['rank_deficient']
-    assert [w.split(',')[0] for w in score.warnings] == ['generated frames: 4 frames for 6-d features',
-                                                         'real frames: 4 frames for 6-d features']
+    assert [w.split(',')[0] for w in score.warnings] == [
+        'generated frames: 4 frames for 6-d features', 'real frames: 4 frames for 6-d features']
 
 
 def test_given_frames_are_left_out_of_every_set(clips16, i3d):
