@@ -14,7 +14,7 @@ tokenizer = dict(type='PerFrameTokenizer', frame_batch=64,
 model = dict(
     transformer=dict(size='base', codebook_size=16384, grid=(8, 8, 14), num_classes=1),
     tokenizer=tokenizer,
-    context_frames=(0, 4),
+    context_frames=_base_.context_frames,
     label_drop_prob=0.0,
     sampler=dict(type='TokenFixingSampler', steps=16, reveal='halton', fix='low_confidence',
                  fix_ratio=0.1, cfg_scale=0.0),

@@ -13,7 +13,7 @@ model = dict(
                      num_classes=6),
     tokenizer=dict(type='PerFrameTokenizer',
                    tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4)),
-    context_frames=(0, 2),
+    context_frames=_base_.context_frames,
     sampler=dict(steps=8, cfg_scale=1.0),
 )
 max_iters = 1000

@@ -1,21 +1,29 @@
 """Evaluate a video BIGFix checkpoint: plain vs fixing samplers at several step counts.
 
     python tools/eval_video.py CONFIG CHECKPOINT --samplers halton halton-fix-low \
-        --steps 4 8 16 --num 64 --out work_dirs/video_eval [--context-frames 2] [--i3d I3D.pt]
+        --steps 4 8 16 --out work_dirs/video_eval [--num 2048] [--real-split train] \
+        [--ref-split auto] [--context-frames 2 --real-split val] [--i3d I3D.pt]
 
-For each (sampler, steps) it samples ``--num`` clips (labels cycle over the
-classes, or the labels of the context clips), decodes them and reports:
+For each (sampler, steps) it samples ``--num`` clips, labels cycling over the
+classes, decodes them and compares them with real clips. The protocol lives in
+:mod:`bigfix_mm.evaluation.video`:
 
-- temporal consistency (synthetic moving-shapes configs only): identity
-  switches, position jumps and the share of fully consistent clips, measured
-  from pixels (:func:`bigfix_mm.evaluation.video.temporal_consistency`);
-- per-frame Fréchet distance to real frames of ``--real-split`` with the
-  offline EfficientNet-Lite0 (``--fd-size`` input side);
-- FVD when ``--i3d`` names a TorchScript I3D file (none is downloaded).
+- real clips come from the video files of ``--real-split`` (the config's
+  ``extract_datasets[split]``, or a dataloader that reads frames), never from
+  pre-extracted tokens, and are class-balanced to the generated labels;
+- reference rows: ``real clips (<split>)``, raw clips of ``--ref-split``, and
+  ``tokenizer floor (<split> reconstructions)``, the same clips encoded and
+  decoded by the model's tokenizer (the best a perfect generator can score);
+- ``--context-frames k``: every generated clip continues the first k frames
+  of its real clip (tokenized by the model's tokenizer); the k given frames
+  are left out of every metric, in every set;
+- metrics: temporal consistency (synthetic moving shapes), per-frame Fréchet
+  distance (offline EfficientNet-Lite0), FVD with ``--i3d`` (16 scored
+  frames only, refused otherwise before anything is sampled). Sets smaller
+  than the feature dimension are flagged (rank-deficient covariance).
 
-Reference rows: the tokenized real clips (the tokenizer's ceiling) and, for FD,
-real clips of another split. Writes ``results.json``, ``results.md`` and one
-``<sampler>_s<steps>.png`` frame grid per setting under ``--out``.
+Writes ``results.json``, ``results.md`` and one ``<sampler>_s<steps>.png``
+frame grid per setting under ``--out``.
 """
 import argparse
 import json
@@ -24,12 +32,14 @@ import os.path as osp
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from bigfix_mm.evaluation import video as V  # noqa: E402
 
 SAMPLER_PRESETS = {
     'halton': dict(type='HaltonSampler'),
@@ -40,7 +50,7 @@ SAMPLER_PRESETS = {
     'maskgit-fix-low': dict(type='TokenFixingSampler', reveal='confidence', fix='low_confidence',
                             fix_ratio=0.1),
 }
-PLAIN = ('halton', 'maskgit')
+REF_SPLITS = ('test', 'val')  # --ref-split auto: the first of these with video files
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -51,59 +61,32 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                                                       'maskgit-fix-low'],
                    choices=sorted(SAMPLER_PRESETS))
     p.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16])
-    p.add_argument('--num', type=int, default=64, help='clips per setting')
+    p.add_argument('--num', type=int, default=V.DEFAULT_NUM_CLIPS,
+                   help='clips per set (FVD: above the 400 I3D dimensions)')
     p.add_argument('--cfg', type=float, default=None, help='guidance scale (default: config)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--context-frames', type=int, default=None,
-                   help='continue the first K frames of real clips of --real-split')
-    p.add_argument('--real-split', default='test', help='dataloader of the real clips')
-    p.add_argument('--ref-split', default='val', help='second real split (FD reference row)')
+                   help='continue the first K frames of the real clips (needs --real-split)')
+    p.add_argument('--real-split', default=None,
+                   help='split of the real reference clips, read from video files '
+                        '(default: train; with --context-frames it must be named)')
+    p.add_argument('--ref-split', default='auto',
+                   help="split of the 'real clips' and 'tokenizer floor' rows; auto: the first "
+                        f"of {REF_SPLITS} other than --real-split; none: no such rows")
     p.add_argument('--fd-size', type=int, default=112, help='EfficientNet input side (224: standard)')
     p.add_argument('--no-fd', action='store_true', help='skip the per-frame Fréchet distance')
     p.add_argument('--i3d', default=None, help='TorchScript I3D file: also report FVD')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--no-ema', action='store_true')
     p.add_argument('--out', required=True)
-    return p.parse_args(argv)
-
-
-def real_clips(cfg, split: str, num: int, model) -> Dict[str, np.ndarray]:
-    """Raw frames (before tokenization) and tokens of ``num`` clips of a split."""
-    from bigfix_mm.apis import context_clips
-    from bigfix_mm.registry import DATASETS
-    tokens, labels = context_clips(cfg, split, num)
-    ds_cfg = cfg[f'{split}_dataloader'].dataset.copy()
-    pipeline = []
-    for t in ds_cfg.get('pipeline', []):  # frame transforms only
-        if t['type'] in ('TokenizeVideo', 'RandomTokenInjection', 'PackTokenInputs'):
-            break
-        pipeline.append(t)
-    ds_cfg['pipeline'] = pipeline
-    frames = None
-    if ds_cfg['type'] != 'TokenDataset':
-        dataset = DATASETS.build(ds_cfg)
-        frames = np.stack([dataset[i]['frames'] for i in range(num)])
-    from bigfix_mm.utils.video import clips_to_uint8
-    recon = clips_to_uint8(model.decode(tokens.to(model.device)).cpu())
-    return dict(frames=frames if frames is not None else recon, recon=recon, tokens=tokens,
-                labels=labels)
-
-
-def evaluate_clips(clips: np.ndarray, real: np.ndarray, synthetic: bool, fd_features,
-                   real_features: Optional[np.ndarray], args) -> Dict[str, float]:
-    from bigfix_mm.evaluation.video import (frechet_video_distance, per_frame_frechet,
-                                            temporal_consistency)
-    out: Dict[str, float] = {}
-    if synthetic:
-        out.update(temporal_consistency(clips))
-    if fd_features is not None:
-        fd = per_frame_frechet(clips, None, fd_features, device=args.device,
-                               real_features=real_features)
-        out['frame_fd'] = fd['fd']
-    if args.i3d:
-        out['fvd'] = frechet_video_distance(clips, real, args.i3d, device=args.device)['fd']
-    return out
+    args = p.parse_args(argv)
+    if args.real_split is None:
+        if args.context_frames is not None:
+            p.error('--context-frames continues real clips and scores them against their true '
+                    'frames: name their split with --real-split (e.g. val or test).')
+        args.real_split = 'train'
+    return args
 
 
 def to_markdown(rows: List[dict], keys: Sequence[str]) -> str:
@@ -116,10 +99,18 @@ def to_markdown(rows: List[dict], keys: Sequence[str]) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def pick_ref_split(cfg, args) -> Optional[str]:
+    """``--ref-split`` resolved: a raw split other than the reference, or None."""
+    if args.ref_split == 'none':
+        return None
+    if args.ref_split != 'auto':
+        return args.ref_split
+    return next((s for s in REF_SPLITS if s in V.raw_splits(cfg) and s != args.real_split), None)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from bigfix_mm.apis import generate_video, init_model
-    from bigfix_mm.evaluation.video import default_frame_features, frame_features
+    from bigfix_mm.apis import encode_clips, generate_video, init_model, reconstruct_clips
     from bigfix_mm.utils.images import save_png
     from bigfix_mm.utils.video import clips_to_uint8, make_video_grid_uint8
 
@@ -127,25 +118,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg = model.cfg
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    synthetic = cfg[f'{args.real_split}_dataloader'].dataset.type == 'SyntheticMovingShapes'
-    real = real_clips(cfg, args.real_split, args.num, model)
-    fd_features = None if args.no_fd else default_frame_features(args.device, args.fd_size)
-    real_feats = None if fd_features is None else frame_features(real['frames'], fd_features,
-                                                                 device=args.device)
-    rows = []
-    ref = dict(setting='tokenized real clips', steps='-', seconds=0.0)
-    ref.update(evaluate_clips(real['recon'], real['frames'], synthetic, fd_features, real_feats, args))
-    rows.append(ref)
-    if fd_features is not None and args.ref_split != args.real_split:
-        other = real_clips(cfg, args.ref_split, args.num, model)
-        row = dict(setting=f'real clips ({args.ref_split} split)', steps='-', seconds=0.0)
-        row.update(evaluate_clips(other['frames'], real['frames'], synthetic, fd_features,
-                                  real_feats, args))
-        rows.append(row)
-
     k = args.context_frames
-    labels = real['labels'] if k is not None else torch.arange(args.num) % model.num_classes
-    context = real['tokens'] if k is not None else None
+    per_token_frame = getattr(model.tokenizer, 'temporal_downsample', 1)
+    given = (k or 0) * per_token_frame  # pixel frames
+    if args.i3d:  # refuse before anything is loaded or sampled
+        V.check_fvd_frames(model.grid[0] * per_token_frame, given)
+    labels = torch.arange(args.num) % model.num_classes
+    real = V.real_clips(cfg, args.real_split, labels.numpy())
+    synthetic = V.raw_dataset_cfg(cfg, args.real_split)['type'] == 'SyntheticMovingShapes'
+    features = None if args.no_fd else V.default_frame_features(args.device, args.fd_size)
+    score = V.ReferenceScorer(real['frames'], given, synthetic, features, args.i3d, args.device)
+
+    rows = []
+    ref_split = pick_ref_split(cfg, args)
+    floor_split, floor = args.real_split, real['frames']
+    if ref_split is not None:
+        floor_split, floor = ref_split, V.real_clips(cfg, ref_split, labels.numpy())['frames']
+        rows.append(dict(setting=f'real clips ({ref_split})', steps='-', seconds=0.0,
+                         **score(floor)))
+    rows.append(dict(setting=f'tokenizer floor ({floor_split} reconstructions)', steps='-',
+                     seconds=0.0, **score(reconstruct_clips(model, floor, args.batch_size))))
+
+    context = None
+    if k is not None:  # the first k frames of each real clip, tokenized
+        context = encode_clips(model, real['frames'], args.batch_size)
     cfg_scale = args.cfg if args.cfg is not None else model.sampler_cfg.get('cfg_scale', 0.0)
     for name in args.samplers:
         for steps in args.steps:
@@ -155,11 +151,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                            batch_size=args.batch_size, context=context,
                                            context_frames=k, return_tokens=True)
             seconds = time.perf_counter() - start
-            arr = clips_to_uint8(clips)
             row = dict(setting=name, steps=steps, seconds=seconds)
             if k is not None:  # given frames must come back bit-identical
-                row['context_kept'] = bool(torch.equal(tokens[:, :k], real['tokens'][:, :k]))
-            row.update(evaluate_clips(arr, real['frames'], synthetic, fd_features, real_feats, args))
+                row['context_kept'] = bool(torch.equal(tokens[:, :k], context[:, :k]))
+            row.update(score(clips_to_uint8(clips)))
             rows.append(row)
             save_png(make_video_grid_uint8(clips[:8]), out / f'{name}_s{steps}.png')
             print(json.dumps(row), flush=True)
@@ -167,13 +162,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     keys = [key for key in ('id_switch_rate', 'pos_jump_rate', 'consistent_clip_rate',
                             'objects_per_frame', 'frame_fd', 'fvd', 'context_kept')
             if any(key in r for r in rows)]
+    per_class = np.bincount(real['labels'])
     meta = dict(config=args.config, checkpoint=args.checkpoint, num=args.num, seed=args.seed,
-                cfg_scale=cfg_scale, context_frames=k, fd_size=None if args.no_fd else args.fd_size,
-                real_split=args.real_split, torch_threads=torch.get_num_threads())
+                cfg_scale=cfg_scale, context_frames=k, frames_left_out=given,
+                fd_size=None if args.no_fd else args.fd_size, real_split=args.real_split,
+                real_indices=real['indices'].tolist(),
+                real_clips_per_class=[int(per_class.min()), int(per_class.max())],
+                ref_split=ref_split, warnings=score.warnings,
+                torch_threads=torch.get_num_threads())
     tmp = out / 'results.json.tmp'
     tmp.write_text(json.dumps(dict(meta=meta, rows=rows), indent=2))
     os.replace(tmp, out / 'results.json')
     table = to_markdown(rows, keys)
+    if score.warnings:
+        table += ''.join(f'\nwarning: {w}\n' for w in score.warnings)
     (out / 'results.md').write_text(table)
     print(table)
     return 0

@@ -1,6 +1,7 @@
 """Video generation API: sampling with given frames, and context clips from a config."""
 from typing import Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.config import Config
 
@@ -51,6 +52,40 @@ def generate_video(model: torch.nn.Module,
         raise ValueError(f'the model decodes to {tuple(out.shape)}, not clips: set '
                          "model.tokenizer=dict(type='PerFrameTokenizer', tokenizer=...).")
     return (out, torch.cat(tokens)) if return_tokens else out
+
+
+@torch.no_grad()
+def encode_clips(model: torch.nn.Module, frames, batch_size: int = 16) -> torch.Tensor:
+    """Tokenize real clips with the model's tokenizer.
+
+    Args:
+        frames: (N, T, H, W, 3) uint8 RGB (numpy or tensor).
+
+    Returns:
+        (N, t, h, w) int64 token ids on the CPU.
+    """
+    if model.tokenizer is None or not getattr(model.tokenizer, 'is_video', False):
+        raise ValueError('encoding clips needs a video tokenizer: set model.tokenizer='
+                         "dict(type='PerFrameTokenizer', tokenizer=...).")
+    frames = torch.as_tensor(frames)
+    out = []
+    for start in range(0, len(frames), batch_size):
+        clip = frames[start:start + batch_size].to(model.device).permute(0, 1, 4, 2, 3)
+        out.append(model.tokenizer.encode(clip.float() / 255.0).long().cpu())  # (B, t, h, w)
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def reconstruct_clips(model: torch.nn.Module, frames, batch_size: int = 16) -> np.ndarray:
+    """Real clips encoded and decoded by the model's tokenizer (the tokenizer's floor).
+
+    (N, T, H, W, 3) uint8 RGB -> (N, T, H, W, 3) uint8 RGB.
+    """
+    from bigfix_mm.utils.video import clips_to_uint8
+    tokens = encode_clips(model, frames, batch_size)
+    return np.concatenate([
+        clips_to_uint8(model.decode(tokens[i:i + batch_size].to(model.device)).cpu())
+        for i in range(0, len(tokens), batch_size)])
 
 
 def context_clips(cfg: Config, split: str = 'val', num: int = 16,

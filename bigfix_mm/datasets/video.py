@@ -264,7 +264,10 @@ class NuScenesFrames(BaseDataset):
       name (an export of one folder per scene).
     - ``'raw'``: the nuScenes release, ``data_root/<source>/<camera>/
       <log>__<camera>__<timestamp_us>.jpg`` with ``source`` ``samples`` (key
-      frames, 2 Hz) or ``sweeps`` (12 Hz): frames are grouped by log, sorted by
+      frames, 2 Hz), ``sweeps`` (the frames between key frames) or both,
+      ``('samples', 'sweeps')``: the full ~12 Hz stream. ``sweeps`` alone
+      lacks every key frame, so its frames are unevenly spaced (a gap of two
+      intervals about every sixth frame). Frames are grouped by log, sorted by
       time and split into sequences wherever two frames are more than
       ``max_gap_s`` apart.
 
@@ -280,7 +283,8 @@ class NuScenesFrames(BaseDataset):
     METAINFO = dict(classes=('scene', ))
 
     def __init__(self, data_root: str, layout: str = 'scenes', camera: str = 'CAM_FRONT',
-                 source: str = 'samples', num_frames: int = 8, stride: int = 1,
+                 source: Union[str, Sequence[str]] = 'samples', num_frames: int = 8,
+                 stride: int = 1,
                  clip_step: Optional[int] = None, max_gap_s: float = 1.0,
                  split_file: Optional[str] = None, **kwargs):
         if layout not in ('scenes', 'raw'):
@@ -290,7 +294,8 @@ class NuScenesFrames(BaseDataset):
         root = Path(data_root)
         if not root.is_dir():
             raise FileNotFoundError(f'NuScenesFrames: data_root={str(root)!r} does not exist')
-        self.layout, self.camera, self.source = layout, camera, source
+        self.layout, self.camera = layout, camera
+        self.source = (source, ) if isinstance(source, str) else tuple(source)
         self.num_frames, self.stride = int(num_frames), int(stride)
         self.clip_step = int(clip_step or num_frames * stride)
         self.max_gap_s = float(max_gap_s)
@@ -309,16 +314,17 @@ class NuScenesFrames(BaseDataset):
                 if frames:
                     seqs[d.name] = frames
         else:
-            folder = root / self.source / self.camera
-            if not folder.is_dir():
-                raise FileNotFoundError(f'NuScenesFrames: {folder} is missing (layout=raw expects '
-                                        f'<data_root>/{self.source}/{self.camera}/*.jpg)')
             pattern = re.compile(rf'^(?P<log>.+)__{re.escape(self.camera)}__(?P<ts>\d+)$')
             by_log: Dict[str, List[Tuple[int, Path]]] = {}
-            for p in folder.iterdir():
-                m = pattern.match(p.stem)
-                if m and p.suffix.lower() in IMAGE_EXTENSIONS:
-                    by_log.setdefault(m['log'], []).append((int(m['ts']), p))
+            for source in self.source:
+                folder = root / source / self.camera
+                if not folder.is_dir():
+                    raise FileNotFoundError(f'NuScenesFrames: {folder} is missing (layout=raw '
+                                            f'expects <data_root>/{source}/{self.camera}/*.jpg)')
+                for p in folder.iterdir():
+                    m = pattern.match(p.stem)
+                    if m and p.suffix.lower() in IMAGE_EXTENSIONS:
+                        by_log.setdefault(m['log'], []).append((int(m['ts']), p))
             for log in sorted(by_log):
                 part, prev_ts, n = [], None, 0
                 for ts, p in sorted(by_log[log]):

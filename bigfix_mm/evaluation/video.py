@@ -10,10 +10,22 @@ Clips are (N, T, H, W, 3) uint8 RGB arrays throughout.
   :mod:`bigfix_mm.evaluation.efficientnet`; any callable can be passed).
 - :func:`frechet_video_distance` needs a user-supplied TorchScript I3D file
   (none can be downloaded here); :class:`I3DFeatures` raises a clear error
-  naming the option when it is missing.
+  naming the option when it is missing. FVD takes 16-frame clips only.
+
+The evaluation protocol (the real reference set) lives here too:
+
+- :func:`build_raw_clips` builds a split's dataset of *video files*
+  (``extract_datasets[split]``, or a dataloader that reads frames), never the
+  pre-extracted tokens: reconstructions are not real clips.
+- :func:`balanced_indices` picks real clips whose classes match the generated
+  labels, spread over each class (not the first N in dataset order).
+- :func:`metric_frames` drops the given (context) frames before any metric.
+- Both Fréchet distances warn (:class:`RankDeficientWarning`) when a set has
+  fewer samples than feature dimensions.
 """
 import os.path as osp
-from typing import Callable, Dict, Optional, Sequence
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -25,6 +37,15 @@ FeatureFn = Callable[[torch.Tensor], torch.Tensor]  # (B, 3, H, W) float BGR [0,
 I3D_HINT = ('FVD needs I3D weights, which cannot be downloaded here: set `i3d_path` '
             '(tools/eval_video.py --i3d PATH) to a TorchScript I3D feature extractor, e.g. the '
             '`i3d_torchscript.pt` used by the StyleGAN-V / fvd-comparison FVD code.')
+
+
+FVD_NUM_FRAMES = 16  # I3D-based FVD is defined on 16-frame clips
+DEFAULT_NUM_CLIPS = 2048  # clips per set: the common FVD protocol, above I3D's 400 dimensions
+TOKEN_TRANSFORMS = ('TokenizeVideo', 'ContextFrames', 'RandomTokenInjection', 'PackTokenInputs')
+
+
+class RankDeficientWarning(UserWarning):
+    """A Fréchet distance computed from fewer samples than feature dimensions."""
 
 
 def _check_clips(clips: np.ndarray, name: str = 'clips') -> np.ndarray:
@@ -149,6 +170,24 @@ def per_frame_frechet(fake: np.ndarray, real: np.ndarray, features: Optional[Fea
     f_fake = frame_features(fake, features, batch_size, device)
     f_real = real_features if real_features is not None else frame_features(
         real, features, batch_size, device)
+    return _frechet(f_fake, f_real, 'frames')
+
+
+def warn_if_rank_deficient(features: np.ndarray, unit: str, name: str = 'features') -> bool:
+    """Warn (:class:`RankDeficientWarning`) when (N, D) ``features`` have N <= D:
+    the covariance then has rank at most N - 1 < D and the distance is biased."""
+    n, d = features.shape
+    if n > d:
+        return False
+    warnings.warn(f'{name}: {n} {unit} for {d}-d features, so the covariance has rank at most '
+                  f'{n - 1} < {d} and the Fréchet distance is biased and unstable; use more than '
+                  f'{d} {unit} (tools/eval_video.py --num).', RankDeficientWarning, stacklevel=3)
+    return True
+
+
+def _frechet(f_fake: np.ndarray, f_real: np.ndarray, unit: str) -> Dict[str, float]:
+    for name, feats in (('generated', f_fake), ('real', f_real)):
+        warn_if_rank_deficient(feats, unit, f'{name} {unit}')
     out = frechet_distance(*feature_statistics(f_fake), *feature_statistics(f_real))
     out.update(num_fake=len(f_fake), num_real=len(f_real))
     return out
@@ -192,13 +231,204 @@ class I3DFeatures(torch.nn.Module):
         return self.net(x.contiguous(), **self.call_kwargs).double().cpu().numpy()
 
 
+def check_fvd_frames(num_frames: int, context_frames: int = 0) -> None:
+    """Refuse FVD on clips that are not 16 frames long (I3D FVD is defined, and
+    reported, on 16-frame clips; other lengths give numbers comparable to nothing).
+
+    ``num_frames`` counts the frames scored: the clip length minus the
+    ``context_frames`` given ones."""
+    scored = int(num_frames) - int(context_frames)
+    if scored == FVD_NUM_FRAMES:
+        return
+    given = (f' ({num_frames}-frame clips with {context_frames} given frames left out)'
+             if context_frames else '')
+    raise ValueError(
+        f'FVD needs {FVD_NUM_FRAMES}-frame clips; these clips score {scored} frames{given}. '
+        f'Evaluate a config whose clips score {FVD_NUM_FRAMES} frames (num_frames='
+        f'{FVD_NUM_FRAMES + int(context_frames)} with these given frames), or leave out --i3d '
+        '(the per-frame Fréchet distance takes any length).')
+
+
 def frechet_video_distance(fake: np.ndarray, real: np.ndarray, i3d_path: Optional[str],
                            batch_size: int = 16, device: str = 'cpu',
-                           call_kwargs: Optional[dict] = None) -> Dict[str, float]:
-    """FVD: Fréchet distance of I3D clip features (needs ``i3d_path``)."""
-    net = I3DFeatures(i3d_path, call_kwargs, device=device)
+                           call_kwargs: Optional[dict] = None,
+                           size: int = 224) -> Dict[str, float]:
+    """FVD: Fréchet distance of I3D features of (N, 16, H, W, 3) uint8 clips
+    (needs ``i3d_path``; other clip lengths are refused; frames resized to ``size``)."""
+    fake, real = _check_clips(fake, 'fake'), _check_clips(real, 'real')
+    for clips in (fake, real):
+        check_fvd_frames(clips.shape[1])
+    net = I3DFeatures(i3d_path, call_kwargs, size=size, device=device)
     feats = [np.concatenate([net(c[i:i + batch_size]) for i in range(0, len(c), batch_size)])
-             for c in (_check_clips(fake, 'fake'), _check_clips(real, 'real'))]
-    out = frechet_distance(*feature_statistics(feats[0]), *feature_statistics(feats[1]))
-    out.update(num_fake=len(feats[0]), num_real=len(feats[1]))
+             for c in (fake, real)]
+    return _frechet(feats[0], feats[1], 'clips')
+
+
+# ------------------------------------------------------------ the real reference
+def metric_frames(clips: np.ndarray, context_frames: int = 0) -> np.ndarray:
+    """The frames a metric scores: (N, T, H, W, 3) -> (N, T - k, H, W, 3); the
+    ``context_frames`` = k given frames were copied, not generated."""
+    clips = _check_clips(clips)
+    k = int(context_frames)
+    if not 0 <= k < clips.shape[1]:
+        raise ValueError(f'context_frames={k} must be in [0, T={clips.shape[1]})')
+    return clips[:, k:]
+
+
+def raw_dataset_cfg(cfg, split: str) -> dict:
+    """Config of the dataset of real *video files* of ``split``.
+
+    ``cfg.extract_datasets[split]`` when present (the raw clips the tokens
+    were extracted from), else ``cfg.<split>_dataloader.dataset`` if it reads
+    frames itself (its pipeline cut before the first token transform). A split
+    that only exists as pre-extracted tokens is refused: tokenizer
+    reconstructions are not real clips.
+    """
+    extract = cfg.get('extract_datasets') or {}
+    if split in extract:
+        ds = extract[split]
+        return ds.to_dict() if hasattr(ds, 'to_dict') else dict(ds)
+    key = f'{split}_dataloader'
+    if key not in cfg:
+        raise KeyError(f'real split {split!r}: the config has neither extract_datasets[{split!r}] '
+                       f'nor {key}; splits with video files: {raw_splits(cfg)}')
+    ds = cfg[key].dataset
+    ds = ds.to_dict() if hasattr(ds, 'to_dict') else dict(ds)
+    if ds.get('type') == 'TokenDataset':
+        raise ValueError(
+            f'real split {split!r}: {key}.dataset is a TokenDataset (tokenizer reconstructions, '
+            f'not real clips) and the config has no extract_datasets[{split!r}] naming its video '
+            f'files. Add extract_datasets[{split!r}], or choose one of {raw_splits(cfg)}.')
+    pipeline = []
+    for t in ds.get('pipeline', []):
+        if t['type'] in TOKEN_TRANSFORMS:
+            break
+        pipeline.append(t)
+    ds['pipeline'] = pipeline
+    return ds
+
+
+def raw_splits(cfg) -> List[str]:
+    """Names of the splits whose real clips :func:`build_raw_clips` can read."""
+    names = list(cfg.get('extract_datasets') or {})
+    for key in cfg.keys():
+        if key.endswith('_dataloader') and cfg[key].dataset.get('type') != 'TokenDataset':
+            name = key[:-len('_dataloader')]
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def build_raw_clips(cfg, split: str):
+    """The dataset of real clips of ``split`` (items hold ``frames`` (T, H, W, 3) uint8)."""
+    from bigfix_mm.registry import DATASETS
+    return DATASETS.build(raw_dataset_cfg(cfg, split))
+
+
+def dataset_labels(dataset) -> np.ndarray:
+    """(N,) int64 class ids of a dataset, read from its annotations (no video decoded)."""
+    from mmengine.dataset import BaseDataset
+    return np.array([int(BaseDataset.get_data_info(dataset, i).get('gt_label', 0))
+                     for i in range(len(dataset))], dtype=np.int64)
+
+
+def balanced_indices(labels: np.ndarray, wanted: Sequence[int], split: str = '') -> np.ndarray:
+    """Dataset indices whose classes match ``wanted`` position by position.
+
+    The clips of a class are spread evenly over that class's clips in dataset
+    order (distinct, deterministic), so a sorted list does not yield the first
+    few videos only.
+
+    Args:
+        labels: (N,) class id of every clip of the dataset.
+        wanted: (M,) class id of every generated clip.
+
+    Returns:
+        (M,) int64 indices ``idx`` with ``labels[idx] == wanted``.
+    """
+    labels, wanted = np.asarray(labels), np.asarray(wanted, dtype=np.int64)
+    out = np.empty(len(wanted), dtype=np.int64)
+    for c in np.unique(wanted):
+        members = np.flatnonzero(labels == c)
+        slots = np.flatnonzero(wanted == c)
+        if len(members) < len(slots):
+            where = f' of split {split!r}' if split else ''
+            raise ValueError(f'class {int(c)} has {len(members)} clips{where}, {len(slots)} are '
+                             'needed to match the generated labels: lower --num, or use a split '
+                             'with more clips (clips_per_video).')
+        pick = np.linspace(0, len(members) - 1, len(slots)).round().astype(np.int64)
+        out[slots] = members[pick]
     return out
+
+
+def load_clips(dataset, indices: Sequence[int]) -> np.ndarray:
+    """(M, T, H, W, 3) uint8 frames of the given dataset items."""
+    return np.stack([np.asarray(dataset[int(i)]['frames'], dtype=np.uint8) for i in indices])
+
+
+def real_clips(cfg, split: str, labels: Sequence[int]) -> Dict[str, np.ndarray]:
+    """Real clips of ``split`` matching ``labels`` class by class.
+
+    Returns ``dict(frames (M, T, H, W, 3) uint8, labels (M,), indices (M,))``.
+    """
+    dataset = build_raw_clips(cfg, split)
+    indices = balanced_indices(dataset_labels(dataset), labels, split)
+    return dict(frames=load_clips(dataset, indices), labels=np.asarray(labels), indices=indices)
+
+
+class ReferenceScorer:
+    """Scores sets of clips against one real reference set.
+
+    The ``given`` (context) frames are dropped from the reference and from
+    every scored set before any metric; the reference features are computed
+    once. Rank-deficient Fréchet distances are flagged in the result
+    (``rank_deficient``) and their warnings collected in :attr:`warnings`.
+
+    Args:
+        real: (N, T, H, W, 3) uint8 real clips.
+        given: number of given frames at the start of every clip.
+        consistency: also report :func:`temporal_consistency` (synthetic set).
+        frame_features_fn: per-frame feature extractor, or None (no frame FD).
+        i3d_path: TorchScript I3D for FVD, or None (no FVD; needs 16 scored frames).
+    """
+
+    def __init__(self, real: np.ndarray, given: int = 0, consistency: bool = False,
+                 frame_features_fn: Optional[FeatureFn] = None, i3d_path: Optional[str] = None,
+                 device: str = 'cpu'):
+        real = _check_clips(real, 'real')
+        if i3d_path:
+            check_fvd_frames(real.shape[1], given)
+        self.given, self.consistency, self.device = int(given), consistency, device
+        self.shape = real.shape[1:]
+        self.real = metric_frames(real, given)
+        self.features, self.i3d_path = frame_features_fn, i3d_path
+        self.real_features = None if frame_features_fn is None else frame_features(
+            self.real, frame_features_fn, device=device)
+        self.warnings: List[str] = []
+
+    def __call__(self, clips: np.ndarray) -> Dict[str, float]:
+        clips = _check_clips(clips)
+        if clips.shape[1:] != self.shape:
+            raise ValueError(f'clips of shape {clips.shape[1:]} cannot be scored against real '
+                             f'clips of shape {self.shape}: the real split must be cut like the '
+                             'training clips (num_frames, stride, frame size).')
+        clips = metric_frames(clips, self.given)
+        out: Dict[str, float] = {}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', RankDeficientWarning)
+            if self.consistency:
+                out.update(temporal_consistency(clips))
+            if self.features is not None:
+                out['frame_fd'] = per_frame_frechet(clips, None, self.features,
+                                                    device=self.device,
+                                                    real_features=self.real_features)['fd']
+            if self.i3d_path:
+                out['fvd'] = frechet_video_distance(clips, self.real, self.i3d_path,
+                                                    device=self.device)['fd']
+        for w in caught:
+            if issubclass(w.category, RankDeficientWarning):
+                out['rank_deficient'] = True
+                if str(w.message) not in self.warnings:
+                    self.warnings.append(str(w.message))
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return out

@@ -194,21 +194,33 @@ class BIGFix(BaseModel):
 
     # ---------------------------------------------------------------- evaluation
     def predict(self, inputs: dict, data_samples=None) -> list:
-        """Teacher-forced evaluation of a corrupted batch, or generation on request."""
+        """Teacher-forced evaluation of a corrupted batch, or generation on request.
+
+        Given context positions (the batch's ``keep``) are left out of the loss
+        and the accuracies, as in training. A frame-prediction model
+        (``context_frames`` set) needs them: validation without given frames
+        would score a task the model is not trained for.
+        """
         if is_generation_request(inputs):
             return self.generate_datasamples(inputs)
+        if self.context_frames is not None and inputs.get('keep') is None:
+            raise ValueError(
+                f'model.context_frames={self.context_frames} but the validation batch gives no '
+                'frames (`keep`): add dict(type=\'ContextFrames\', frame_range=context_frames, '
+                'seed=...) before RandomTokenInjection in the val / test pipeline.')
         batch = self.corrupt(inputs)
         logits = self.net(batch.input_ids, inputs['labels'])
         ce = F.cross_entropy(logits.float().flatten(0, 1), batch.target.flatten(),
                              reduction='none').view_as(batch.target)
         pred = logits[..., :self.codebook_size].argmax(-1)
         correct = pred == batch.target
-        visible_clean = ~batch.masked & ~batch.injected
+        scored = torch.ones_like(batch.masked)
         if inputs.get('keep') is not None:  # given context frames are not scored
-            visible_clean &= ~inputs['keep'].reshape_as(visible_clean).bool()
+            scored = ~inputs['keep'].reshape_as(batch.masked).bool()
+        visible_clean = ~batch.masked & ~batch.injected & scored
         out = []
         for i in range(batch.target.shape[0]):
-            out.append(dict(ce_sum=ce[i].sum(), num_tokens=ce.shape[1],
+            out.append(dict(ce_sum=(ce[i] * scored[i]).sum(), num_tokens=scored[i].sum(),
                             masked_correct=(correct[i] & batch.masked[i]).sum(),
                             masked_count=batch.masked[i].sum(),
                             injected_correct=(correct[i] & batch.injected[i]).sum(),

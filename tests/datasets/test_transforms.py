@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from bigfix_mm.registry import TRANSFORMS
@@ -16,3 +17,23 @@ def test_tokenize_then_inject_from_registry():
     assert torch.all(results['input_ids'][masked] == 216)
     again = inj(tok(dict(img=img, sample_idx=5)))
     assert torch.equal(again['input_ids'], results['input_ids'])
+
+
+def test_context_frames_gives_whole_first_frames_before_injection():
+    tokens = torch.randint(0, 8, (4, 3, 3))
+    give = TRANSFORMS.build(dict(type='ContextFrames', frame_range=(1, 3), seed=7))
+    inj = TRANSFORMS.build(dict(type='RandomTokenInjection', codebook_size=8, seed=3,
+                                mask_ratio=1.0))
+    ks = []
+    for idx in range(40):
+        out = inj(give(dict(tokens=tokens, sample_idx=idx)))
+        keep = out['keep']
+        k = int(keep[:, 0, 0].sum())
+        assert torch.equal(keep, (torch.arange(4) < k)[:, None, None].expand(4, 3, 3))
+        assert torch.equal(out['input_ids'][keep], tokens[keep])  # given frames untouched
+        assert out['masked'][~keep].all()  # everything else masked (mask_ratio=1)
+        assert torch.equal(give(dict(tokens=tokens, sample_idx=idx))['keep'], keep)  # seeded
+        ks.append(k)
+    assert set(ks) == {1, 2, 3}
+    with pytest.raises(ValueError, match=r'ContextFrames.frame_range=\(1, 4\).*T=4'):
+        TRANSFORMS.build(dict(type='ContextFrames', frame_range=(1, 4)))(dict(tokens=tokens))

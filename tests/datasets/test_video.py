@@ -143,6 +143,23 @@ def test_nuscenes_raw_layout_groups_logs_and_splits_at_gaps(tmp_path):
         NuScenesFrames(str(tmp_path), layout='raw', source='samples')
 
 
+def test_nuscenes_raw_keyframes_and_sweeps_make_an_even_stream(tmp_path):
+    log, t0, dt = 'n008-2018-08-01-15-16-36-0400', 1533151603512404, 83_333  # ~12 Hz
+    for i in range(18):  # every 6th frame is a key frame, stored under samples/
+        source = 'samples' if i % 6 == 0 else 'sweeps'
+        write_jpg(tmp_path / source / 'CAM_FRONT' / f'{log}__CAM_FRONT__{t0 + i * dt}.jpg', 10 * i)
+
+    def spacing(ds):
+        stamps = [int(Path(p).stem.rsplit('__', 1)[1]) for p in ds.get_data_info(0)['frame_paths']]
+        return set(np.diff(stamps).tolist())
+
+    sweeps = NuScenesFrames(str(tmp_path), layout='raw', source='sweeps', num_frames=8)
+    assert spacing(sweeps) == {dt, 2 * dt}  # the key frames are missing: uneven clips
+    both = NuScenesFrames(str(tmp_path), layout='raw', source=('samples', 'sweeps'), num_frames=8)
+    assert spacing(both) == {dt} and len(both.sequences()[f'{log}#0']) == 18
+    assert [round(f.mean() / 10) for f in both[1]['frames']] == list(range(8, 16))
+
+
 def test_nuscenes_scene_folders_with_overlapping_clips(tmp_path):
     for scene, n in (('scene-0001', 5), ('scene-0002', 2)):
         for i in range(n):

@@ -203,6 +203,30 @@ def test_bigfix_rejects_pipeline_corruption_without_keep_when_drawing_context():
     assert torch.isfinite(model.loss(inputs)['loss'])
 
 
+def test_validation_leaves_given_frames_out_of_the_loss():
+    torch.manual_seed(0)
+    model = video_model(context_frames=(0, 2)).eval()
+    tokens = torch.randint(0, 8, (2, *GRID))
+    labels = torch.tensor([0, 2])
+    keep = frame_keep_mask(GRID, torch.tensor([1, 2]))  # (2, N): one and two given frames
+    inputs = dict(tokens=tokens, labels=labels, keep=keep)
+    torch.manual_seed(1)
+    stats = model.predict(inputs)
+    torch.manual_seed(1)
+    batch = model.corrupt(inputs)
+    assert not (batch.masked & keep).any() and not (batch.injected & keep).any()
+    logits = model.transformer(batch.input_ids, labels)
+    ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.target.flatten(),
+                                           reduction='none').view(2, -1)
+    for i, k in enumerate((1, 2)):
+        assert int(stats[i]['num_tokens']) == N - 16 * k
+        assert torch.allclose(stats[i]['ce_sum'], ce[i, 16 * k:].sum(), rtol=1e-5)
+        assert int(stats[i]['clean_count']) == int((~batch.masked[i] & ~batch.injected[i]
+                                                    & ~keep[i]).sum())
+    with pytest.raises(ValueError, match=r'context_frames=\(0, 2\).*ContextFrames'):
+        model.predict(dict(tokens=tokens, labels=labels))  # no given frames: not the task
+
+
 def test_bigfix_sample_predict_and_decode_on_volumes():
     model = video_model(context_frames=(0, 2))
     labels = torch.tensor([0, 1])
@@ -217,8 +241,9 @@ def test_bigfix_sample_predict_and_decode_on_volumes():
     clips = model.decode(tokens)
     assert clips.shape == (2, 3, 3, 8, 8)  # (B, T, 3, H, W), downsample 2
     model.eval()
-    stats = model.predict(dict(tokens=tokens, labels=labels))
-    assert len(stats) == 2 and stats[0]['num_tokens'] == N
+    keep = frame_keep_mask(GRID, 1).expand(2, -1)
+    stats = model.predict(dict(tokens=tokens, labels=labels, keep=keep))
+    assert len(stats) == 2 and stats[0]['num_tokens'] == N - 16
     with pytest.raises(ValueError, match='evaluate with tools/eval_video.py'):
         model.generate_datasamples(dict(num_batches=2))
 

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -75,12 +76,87 @@ def test_eval_video_reports_consistency_and_kept_context(checkpoint, tmp_path):
     tool = load_tool('eval_video')
     assert tool.main([str(config), str(ckpt), '--samplers', 'halton', 'halton-fix-all',
                       '--steps', '2', '--num', '4', '--context-frames', '2', '--no-fd',
-                      '--device', 'cpu', '--out', str(tmp_path)]) == 0
-    rows = json.loads((tmp_path / 'results.json').read_text())['rows']
-    assert [r['setting'] for r in rows] == ['tokenized real clips', 'halton', 'halton-fix-all']
-    assert all(r['context_kept'] for r in rows[1:])
-    assert {'id_switch_rate', 'pos_jump_rate', 'consistent_clip_rate'} <= set(rows[1])
+                      '--real-split', 'val', '--device', 'cpu', '--out', str(tmp_path)]) == 0
+    result = json.loads((tmp_path / 'results.json').read_text())
+    rows, meta = result['rows'], result['meta']
+    assert [r['setting'] for r in rows] == ['real clips (test)', 'tokenizer floor (test '
+                                            'reconstructions)', 'halton', 'halton-fix-all']
+    assert meta['real_split'] == 'val' and meta['frames_left_out'] == 2
+    assert all(r['context_kept'] for r in rows[2:])
+    assert rows[0]['consistent_clip_rate'] == 1  # real clips read from the raw set
+    assert {'id_switch_rate', 'pos_jump_rate', 'consistent_clip_rate'} <= set(rows[2])
     assert (tmp_path / 'results.md').is_file() and (tmp_path / 'halton_s2.png').is_file()
+
+
+def test_eval_video_reference_is_the_raw_train_split_balanced_over_classes(checkpoint, tmp_path):
+    config, ckpt = checkpoint
+    cfg = Config.fromfile(str(config))
+    cfg.train_dataloader.dataset.num_samples = 600  # smaller splits: quicker to index
+    cfg.test_dataloader.dataset.num_samples = 96
+    cfg.dump(str(tmp_path / 'config.py'))
+    tool = load_tool('eval_video')
+    assert tool.main([str(tmp_path / 'config.py'), str(ckpt), '--samplers', 'halton', '--steps',
+                      '2', '--num', '12', '--device', 'cpu', '--no-fd',
+                      '--out', str(tmp_path)]) == 0
+    result = json.loads((tmp_path / 'results.json').read_text())
+    meta, rows = result['meta'], result['rows']
+    assert meta['real_split'] == 'train' and meta['ref_split'] == 'test'  # not the scored split
+    assert meta['real_clips_per_class'] == [2, 2]  # 12 clips, 6 classes, as the generated labels
+    train = SyntheticMovingShapes(num_samples=600, num_frames=8, split='train')
+    picked = [train.describe(i)['gt_label'] for i in meta['real_indices']]
+    assert picked == [i % 6 for i in range(12)]
+    assert max(meta['real_indices']) > 400  # spread over the split, not its first clips
+    assert [r['setting'] for r in rows] == ['real clips (test)',
+                                            'tokenizer floor (test reconstructions)', 'halton']
+    assert rows[0]['consistent_clip_rate'] == 1  # raw clips, not reconstructions
+
+
+def test_eval_video_refuses_fvd_off_16_frames_and_unnamed_context_split(checkpoint, tmp_path):
+    config, ckpt = checkpoint
+    tool = load_tool('eval_video')
+    i3d = tmp_path / 'i3d.pt'
+    i3d.write_bytes(b'not opened: the length check comes first')
+    args = [str(config), str(ckpt), '--steps', '2', '--num', '4', '--no-fd', '--device', 'cpu',
+            '--out', str(tmp_path / 'out')]
+    with pytest.raises(ValueError, match='FVD needs 16-frame clips; these clips score 8 frames'):
+        tool.main(args + ['--i3d', str(i3d)])
+    with pytest.raises(ValueError, match=r'score 6 frames \(8-frame clips with 2 given'):
+        tool.main(args + ['--i3d', str(i3d), '--context-frames', '2', '--real-split', 'val'])
+    assert not list((tmp_path / 'out').glob('*.png'))  # refused before sampling
+    with pytest.raises(SystemExit):
+        tool.main(args + ['--context-frames', '2'])  # which clips to continue is not guessed
+
+
+def test_frame_prediction_validation_gives_context_and_scores_the_rest():
+    from mmengine.dataset import default_collate
+    from bigfix_mm.models.context import frame_keep_mask
+    from bigfix_mm.registry import DATASETS, MODELS
+    cfg = Config.fromfile(str(CONFIG))
+    assert cfg.model.context_frames == cfg.context_frames == (0, 2)
+    cfg.val_dataloader.dataset.num_samples = 12
+    dataset = DATASETS.build(cfg.val_dataloader.dataset)
+    batch = default_collate([dataset[i] for i in range(12)])
+    keep = batch['inputs']['keep'].flatten(1)  # (B, N), drawn per clip as in training
+    ks = keep.view(12, 8, 64)[:, :, 0].sum(1)
+    assert set(ks.tolist()) == {0, 1, 2} and torch.equal(keep, frame_keep_mask(cfg.grid, ks))
+    assert not (batch['inputs']['masked'].flatten(1) & keep).any()
+    assert not (batch['inputs']['injected'].flatten(1) & keep).any()
+    again = default_collate([dataset[i] for i in range(12)])
+    assert torch.equal(again['inputs']['keep'], batch['inputs']['keep'])  # seeded
+    model_cfg = cfg.model.to_dict()
+    model_cfg['transformer'].update(width=16, depth=1, heads=2)
+    model = MODELS.build(model_cfg).eval()
+    stats = model.val_step(batch)
+    inputs = model.data_preprocessor(batch, False)['inputs']
+    logits = model.transformer(inputs['input_ids'].flatten(1), inputs['labels'])
+    ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), inputs['target'].flatten(),
+                                           reduction='none').view(12, -1)
+    for i, s in enumerate(stats):
+        assert int(s['num_tokens']) == 512 - 64 * int(ks[i])
+        assert torch.allclose(s['ce_sum'], ce[i][~keep[i]].sum(), rtol=1e-4)
+    del batch['inputs']['keep']
+    with pytest.raises(ValueError, match="gives no frames.*ContextFrames"):
+        model.val_step(batch)
 
 
 @pytest.mark.parametrize('name', ['bigfix_ucf101', 'bigfix_nuscenes', 'bigfix_synthetic_video'])
@@ -92,6 +168,13 @@ def test_video_configs_agree_and_build(name):
     if dataset.type == 'TokenDataset':
         assert tuple(dataset.grid) == tuple(tr.grid) and dataset.num_classes == tr.num_classes
         assert cfg.tokenizer.type == 'PerFrameTokenizer' and set(cfg.extract_datasets)
+    val_types = [t.type for t in cfg.val_dataloader.dataset.pipeline]
+    if cfg.model.get('context_frames') is not None:  # frame prediction: validation gives frames
+        given = cfg.val_dataloader.dataset.pipeline[val_types.index('ContextFrames')]
+        assert tuple(given.frame_range) == tuple(cfg.model.context_frames)
+        assert val_types.index('ContextFrames') < val_types.index('RandomTokenInjection')
+    else:
+        assert 'ContextFrames' not in val_types
     assert len(tr.grid) == 3 and tr.grid[0] > 1
     model_cfg = cfg.model.to_dict()
     model_cfg.update(tokenizer=None)  # the VQ weights are user-supplied

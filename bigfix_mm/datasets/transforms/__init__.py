@@ -1,8 +1,8 @@
 from .images import CenterCropResize
-from .tokens import PackTokenInputs, RandomTokenInjection, TokenizeImage
+from .tokens import ContextFrames, PackTokenInputs, RandomTokenInjection, TokenizeImage
 from .video import ResizeCropFrames, TokenizeVideo
 
 __all__ = [
-    'CenterCropResize', 'PackTokenInputs', 'RandomTokenInjection', 'TokenizeImage',
+    'CenterCropResize', 'ContextFrames', 'PackTokenInputs', 'RandomTokenInjection', 'TokenizeImage',
     'ResizeCropFrames', 'TokenizeVideo'
 ]

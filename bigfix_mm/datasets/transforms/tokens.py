@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
+from bigfix_mm.models.context import check_frame_range, frame_keep_mask, sample_context_frames
 from bigfix_mm.models.injection import TokenInjector
 from bigfix_mm.registry import MODELS, TRANSFORMS
 
@@ -28,6 +29,41 @@ class TokenizeImage(BaseTransform):
         img = np.array(results["img"], dtype=np.uint8)  # writable copy
         x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255.0  # (1, 3, H, W)
         results['tokens'] = self.tokenizer.encode(x)  # (1, h, w)
+        return results
+
+
+@TRANSFORMS.register_module()
+class ContextFrames(BaseTransform):
+    """Give the first k frames of a token volume, as training does (frame prediction).
+
+    k is drawn uniformly from the inclusive ``frame_range`` per sample, the
+    model's ``context_frames`` range. Place it before ``RandomTokenInjection``,
+    which then neither masks nor injects those frames; the model leaves them
+    out of the validation loss and accuracies.
+
+    Args:
+        frame_range: (min, max) number of given frames.
+        seed: if set, sample ``i`` draws k with seed ``seed + sample_idx``
+            (deterministic validation); else the worker's global RNG is used.
+
+    Reads ``tokens`` ((T, H, W) int64); adds ``keep`` ((T, H, W) bool).
+    """
+
+    def __init__(self, frame_range: Sequence[int], seed: Optional[int] = None):
+        self.frame_range = tuple(int(v) for v in frame_range)
+        self.seed = seed
+
+    def transform(self, results: dict) -> dict:
+        shape = tuple(torch.as_tensor(results['tokens']).shape)
+        if len(shape) != 3:
+            raise ValueError(f'ContextFrames needs (T, H, W) token volumes, got tokens of shape '
+                             f'{shape}')
+        check_frame_range(self.frame_range, shape[0], 'ContextFrames.frame_range')
+        generator = None
+        if self.seed is not None:
+            generator = torch.Generator().manual_seed(self.seed + int(results.get('sample_idx', 0)))
+        k = sample_context_frames(1, self.frame_range, generator)  # (1,)
+        results['keep'] = frame_keep_mask(shape, k)[0].reshape(shape)
         return results
 
 

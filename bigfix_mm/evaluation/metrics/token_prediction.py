@@ -12,8 +12,8 @@ class TokenPredictionMetric(BaseMetric):
     """Validation loss and accuracies of the transformer on corrupted tokens.
 
     Consumes the per-sample dicts of :meth:`BIGFix.predict` and reports
-    ``val_loss`` (mean cross-entropy over all positions), ``masked_acc``,
-    ``fix_acc`` (injected tokens restored) and ``clean_acc``.
+    ``val_loss`` (mean cross-entropy over all positions except given context
+    frames), ``masked_acc``, ``fix_acc`` (injected tokens restored) and ``clean_acc``.
     """
 
     default_prefix = 'token'

@@ -4,7 +4,11 @@
 # f16 VQ (8, 8, 14) tokens. Split files list scene names (one a line). The raw nuScenes tree
 # also works: NuScenesFrames(layout='raw', data_root='data/nuscenes', source='sweeps').
 #   python tools/extract_tokens.py configs/bigfix_nuscenes.py --split train --out data/nuscenes_tokens/train
+#   python tools/extract_tokens.py configs/bigfix_nuscenes.py --split val --out data/nuscenes_tokens/val
+# Every clip gives its first k frames, k uniform in context_frames: drawn by the model in
+# training (model.context_frames) and by ContextFrames (seeded) in validation.
 num_frames = 8
+context_frames = (0, 4)
 frame_size = (128, 224)
 codebook_size = 16384
 grid = (8, 8, 14)
@@ -20,6 +24,7 @@ extract_datasets = dict(
 )
 train_pipeline = [dict(type='PackTokenInputs', keys=('tokens', ))]
 val_pipeline = [
+    dict(type='ContextFrames', frame_range=context_frames, seed=4321),
     dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
          mode='shuffle', seed=1234),
     dict(type='PackTokenInputs'),

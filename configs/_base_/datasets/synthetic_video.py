@@ -4,6 +4,7 @@
 # drawn on the device by BIGFix (model.context_frames), not in the train pipeline.
 num_frames = 8
 image_size = 32
+context_frames = (0, 2)  # given frames per clip: model.context_frames, and ContextFrames in val
 tokenizer = dict(type='PerFrameTokenizer',
                  tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4))
 codebook_size = 64
@@ -15,6 +16,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='TokenizeVideo', tokenizer=tokenizer, keep_frames=False),
+    dict(type='ContextFrames', frame_range=context_frames, seed=4321),
     dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
          mode='shuffle', seed=1234),
     dict(type='PackTokenInputs'),
