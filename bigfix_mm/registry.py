@@ -3,6 +3,6 @@
 These re-exports are the only wiring; importing them does not import
 ``mmagic.models`` / ``mmagic.evaluation`` (which need mmcv's compiled ops).
 """
-from mmagic.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
+from mmagic.registry import DATASETS, HOOKS, LOG_PROCESSORS, METRICS, MODELS, TRANSFORMS
 
-__all__ = ['DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TRANSFORMS']
+__all__ = ['DATASETS', 'HOOKS', 'LOG_PROCESSORS', 'METRICS', 'MODELS', 'TRANSFORMS']

@@ -21,7 +21,10 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
-log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+# EvalLogProcessor: training losses are smoothed over window_size iterations; validation and
+# test metrics are logged as each evaluation computed them (MMEngine's LogProcessor averages
+# every '*loss*' scalar, the validation loss too, over the last window_size validations).
+log_processor = dict(type='EvalLogProcessor', window_size=50, by_epoch=False)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
