@@ -31,6 +31,8 @@ os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 import torch  # noqa: E402
 
+from bigfix_mm.models.heads import MaskedBitHead  # noqa: E402
+
 from bigfix_mm.utils.benchmark import (DTYPES, SAMPLER_PRESETS, bench_sampling,  # noqa: E402
                                        bench_training, head_costs, parse_size)
 
@@ -106,7 +108,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                 f.write(line + '\n')
 
     bit_head = dict(bit_width=args.bit_width, depth=args.bit_depth, steps=args.bit_steps)
-    head = dict(type='MaskedBitHead', **bit_head) if args.head == 'bit' else None
+    # the class itself, not its registry name: no registry look-up (see the module doc)
+    head = dict(type=MaskedBitHead, **bit_head) if args.head == 'bit' else None
     if 'heads' in args.cases:
         width = args.head_cost_width or parse_size(args.train_sizes[0])[0]
         for row in head_costs(width, args.head_cost_bits, bit_head):

@@ -104,7 +104,11 @@ def forward_flops(transformer: BidirectionalTransformer) -> float:
 
 
 def head_name(head: Optional[dict]) -> str:
-    return 'softmax' if head is None or head.get('type') == 'SoftmaxHead' else 'bit'
+    """'softmax' / 'bit' for a head config (its ``type`` a name or a class)."""
+    if head is None:
+        return 'softmax'
+    name = head['type'] if isinstance(head['type'], str) else head['type'].__name__
+    return {'SoftmaxHead': 'softmax', 'MaskedBitHead': 'bit'}.get(name, name)
 
 
 def device_info(device: torch.device) -> dict:

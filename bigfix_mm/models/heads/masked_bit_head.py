@@ -132,8 +132,10 @@ class MaskedBitHead(TokenHead):
         self.out = nn.Linear(bit_width, 1)
 
     def reset_parameters(self) -> None:
-        nn.init.normal_(self.value_emb.weight, std=0.02)
-        nn.init.normal_(self.pos_emb, std=0.02)
+        # unit scale, like the projected hidden state they are added to: small bit-value and
+        # bit-position embeddings would be swamped and every bit would look alike
+        nn.init.normal_(self.value_emb.weight, std=1.0)
+        nn.init.normal_(self.pos_emb, std=1.0)
 
     def input_embedding(self) -> nn.Module:
         return BitEmbedding(self.bits, self.width)

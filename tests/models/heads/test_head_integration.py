@@ -24,11 +24,13 @@ def test_bigfix_trains_with_the_bit_head_and_bit_flip_injection():
     model = bit_bigfix(injection=dict(injection_prob=0.2, mode='bit_flip'))
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=3e-3))
     data = batch()
-    first = [model.train_step(data, optim)['loss'] for _ in range(5)]
-    for _ in range(100):
-        last = model.train_step(data, optim)
-    assert last['loss'] < 0.6 * sum(first) / 5
-    assert {'masked_acc', 'fix_acc', 'clean_acc'} <= set(last)
+    before = [p.detach().clone() for p in model.transformer.head.parameters()]
+    first = model.train_step(data, optim)
+    losses = [model.train_step(data, optim)['loss'].item() for _ in range(30)]
+    assert sum(losses[-5:]) / 5 < 0.75 * first['loss'].item()
+    assert {'masked_acc', 'fix_acc', 'clean_acc'} <= set(first)
+    after = list(model.transformer.head.parameters())
+    assert all(not torch.equal(b, a) for b, a in zip(before, after))  # the bit model trains
 
 
 def test_bigfix_predict_and_sample_with_the_bit_head():

@@ -35,12 +35,12 @@ def test_nll_is_minus_the_chain_log_likelihood():
 
 def test_sampling_with_steps_equal_bits_draws_the_chain_distribution():
     head = random_head(bits=3, std=0.5)
-    hidden = torch.randn(1, 1, 32).expand(1, 20000, 32)
-    dist = head.distribution(hidden)
-    draws = dist.sample(torch.Generator().manual_seed(0))
+    hidden = torch.randn(1, 1, 32)
+    draws = head.distribution(hidden.expand(1, 8000, 32)).sample(torch.Generator().manual_seed(0))
     freq = torch.bincount(draws.flatten(), minlength=8).float() / draws.numel()
+    dist = head.distribution(hidden)
     prob = torch.stack([dist.log_prob(torch.full((1, 1), i)) for i in range(8)]).flatten().exp()
-    assert (freq - prob).abs().max() < 0.015
+    assert (freq - prob).abs().max() < 0.025  # 5 standard errors
 
 
 def test_fewer_steps_reveal_every_bit_and_greedy_is_deterministic():
@@ -59,7 +59,7 @@ def test_masked_bit_training_lowers_the_loss_on_a_fixed_batch():
                                                                  bit_width=32))
     gen = torch.Generator().manual_seed(1)
     ids = torch.randint(0, 256, (8, 16), generator=gen)
-    inputs = ids.masked_fill(torch.rand(8, 16, generator=gen) < 0.5, 256)
+    inputs = ids.masked_fill(torch.rand(8, 16, generator=gen) < 0.3, 256)
     labels = torch.zeros(8, dtype=torch.long)
 
     def eval_loss():
@@ -69,14 +69,14 @@ def test_masked_bit_training_lowers_the_loss_on_a_fixed_batch():
             return model.head.loss(out, ids).mean().item(), model.head.nll(out, ids).mean().item()
 
     loss0, nll0 = eval_loss()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(60):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(40):
         loss = model.head.loss(model(inputs, labels), ids).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
     loss1, nll1 = eval_loss()
-    assert loss1 < 0.7 * loss0 and nll1 < 0.7 * nll0, (loss0, loss1, nll0, nll1)
+    assert loss1 < 0.5 * loss0 and nll1 < 0.5 * nll0, (loss0, loss1, nll0, nll1)
 
 
 def test_bit_head_input_embedding_has_no_codebook_table():
