@@ -1,4 +1,5 @@
-# BIGFix with the masked-bit head on binary (LFQ) CIFAR-10 tokens, K = 2^lfq_bits (docs/bit_head.md).
+# BIGFix with the masked-bit head on binary (LFQ) CIFAR-10 tokens, K = 2^lfq_bits
+# (docs/bit_head.md).
 # The transformer's input embedding is built from the bits and its output is a small masked
 # model over the bits, so nothing scales with K. Bits: the environment variable
 # BIGFIX_LFQ_BITS (default 10; the tokenizer config reads the same one):

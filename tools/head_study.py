@@ -21,7 +21,7 @@ import os
 import os.path as osp
 import shlex
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.abspath(osp.dirname(__file__)))
@@ -35,7 +35,8 @@ METRICS = (('FD/fd', 'FD', 'lower'), ('cls/acc', 'acc %', 'higher'))
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='softmax vs masked-bit head (train, sample, score)')
-    p.add_argument('config', help='a BIGFix config with the bit head (configs/bigfix_cifar10_bits.py)')
+    p.add_argument('config', help='a BIGFix config with the bit head '
+                   '(configs/bigfix_cifar10_bits.py)')
     p.add_argument('--work-dir', default='work_dirs/head_study')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--iters', type=int, default=None)
@@ -98,12 +99,14 @@ def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[in
     head = ['sampler', 'steps', 'CFG'] + [f'{title} {h}' for _, title, _ in METRICS for h in HEADS]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for cell in cells:
-        row = [SAMPLER_TITLES.get(cell.sampler, cell.sampler), str(cell.steps), f'{cell.cfg_scale:g}']
+        row = [SAMPLER_TITLES.get(cell.sampler, cell.sampler), str(cell.steps),
+               f'{cell.cfg_scale:g}']
         for key, _, _ in METRICS:
             for h in HEADS:
                 vals = [results.get(f'{h}_seed{s}', {}).get(cell.name, {}).get(key) for s in seeds]
                 iv = mean_interval(vals)
-                row.append('–' if iv['n'] == 0 else f"{iv['mean']:.2f} ± {iv['half']:.2f} (n={iv['n']})")
+                row.append('–' if iv['n'] == 0 else
+                           f"{iv['mean']:.2f} ± {iv['half']:.2f} (n={iv['n']})")
         lines.append('| ' + ' | '.join(row) + ' |')
     return lines
 

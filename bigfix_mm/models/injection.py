@@ -131,7 +131,8 @@ class TokenInjector:
         if self.mode == 'bit_flip':
             b = self.bits
             n_flip = torch.randint(1, b + 1, (bsz, length, 1), generator=generator, device=dev)
-            rank = torch.rand(bsz, length, b, generator=generator, device=dev).argsort(-1).argsort(-1)
+            scores = torch.rand(bsz, length, b, generator=generator, device=dev)
+            rank = scores.argsort(-1).argsort(-1)  # a random permutation of the bits
             flips = ((rank < n_flip).long() << torch.arange(b, device=dev)).sum(-1)  # (B, L)
             return tokens ^ flips
         # neighbour

@@ -102,11 +102,10 @@ def test_head_cost_table_and_bit_head_cases():
     assert rows['softmax', 10]['train_flops'] == 2 * 384 * (2**10 + 1)
     assert rows['bit', 32]['params'] < 2 * rows['bit', 10]['params'] < rows['softmax', 10]['params']
     assert rows['bit', 16]['sample_flops'] < rows['softmax', 16]['sample_flops']
-    out = subprocess.run([sys.executable, 'tools/benchmark.py', '--cases', 'heads', 'train',
-                          '--head', 'bit', '--bit-width', '16', '--bit-depth', '1',
-                          '--head-cost-bits', '10'] + TOY, cwd=REPO, capture_output=True,
-                         text=True, check=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith('{')]
+    sys.path.insert(0, str(REPO / 'tools'))
+    import benchmark as tool
+    lines = tool.main(['--cases', 'heads', 'train', '--head', 'bit', '--bit-width', '16',
+                       '--bit-depth', '1', '--head-cost-bits', '10'] + TOY)
     assert [r['head'] for r in lines if r['case'] == 'heads'] == ['softmax', 'bit']
     train = [r for r in lines if r['case'] == 'train']
     assert train and train[0]['head'] == 'bit' and train[0]['img_per_s'] > 0

@@ -159,5 +159,5 @@ def test_32_bit_ids_are_stored_without_overflow(setup):
     data = DATASETS.build(dict(type='TokenDataset', data_root=str(tmp / 'out32'),
                                codebook_size=2**32, pipeline=[]))
     item = data[3]['tokens']
-    assert item.dtype == torch.int64 and torch.equal(item.flatten(),
-                                                     torch.from_numpy(tokens[3].astype(np.int64)).flatten())
+    assert item.dtype == torch.int64
+    assert torch.equal(item.flatten(), torch.from_numpy(tokens[3].astype(np.int64)).flatten())

@@ -18,7 +18,6 @@ the bits of one pass independent given the revealed ones).
 Classifier-free guidance is applied to the bit logits at every bit pass:
 ``(1 + w) l_cond - w l_uncond``, both computed on the same revealed bits.
 """
-import math
 from typing import List, Optional
 
 import torch
