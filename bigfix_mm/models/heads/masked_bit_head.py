@@ -94,6 +94,10 @@ class MaskedBitHead(TokenHead):
         depth: number of bit-model blocks.
         heads: attention heads of the bit model.
         steps: bit passes per draw in sampling (1..b; default b: exact chain).
+        greedy_steps: bit passes of the deterministic decode behind the logged
+            accuracies (each bit thresholded at 0.5 along the reveal order); 1,
+            the default, reads every bit from the all-masked input (one pass per
+            training step); ``bits`` decodes one bit per pass.
         chunk_rows: bit sequences per bit-model call in :meth:`log_prob`-style
             passes (bounds memory; b sequences per token).
 
@@ -110,6 +114,7 @@ class MaskedBitHead(TokenHead):
                  depth: int = 2,
                  heads: int = 4,
                  steps: Optional[int] = None,
+                 greedy_steps: int = 1,
                  chunk_rows: int = 1 << 16):
         super().__init__(codebook_size, width)
         b = bits_for_codebook(codebook_size)
@@ -120,7 +125,10 @@ class MaskedBitHead(TokenHead):
         steps = b if steps is None else int(steps)
         if not 1 <= steps <= b:
             raise ValueError(f'head.steps={steps} must be in [1, bits={b}]')
+        if not 1 <= int(greedy_steps) <= b:
+            raise ValueError(f'head.greedy_steps={greedy_steps} must be in [1, bits={b}]')
         self.bits, self.steps, self.bit_width = b, steps, int(bit_width)
+        self.greedy_steps = int(greedy_steps)
         self.depth, self.num_heads = int(depth), int(heads)
         self.chunk_rows = int(chunk_rows)
         self.cond = nn.Linear(width, bit_width)
@@ -162,12 +170,14 @@ class MaskedBitHead(TokenHead):
         return [round(self.bits * (s + 1) / steps) for s in range(steps)]
 
     def decode(self, cond, uncond=None, weight: float = 0.0, temperature: float = 1.0,
-               generator: Optional[torch.Generator] = None, greedy: bool = False) -> torch.Tensor:
-        """Reveal the bits of M tokens over ``steps`` passes: (M, d) -> (M,) int64 ids."""
+               generator: Optional[torch.Generator] = None, greedy: bool = False,
+               steps: Optional[int] = None) -> torch.Tensor:
+        """Reveal the bits of M tokens over ``steps`` passes (default ``self.steps``):
+        (M, d) -> (M,) int64 ids."""
         m = cond.shape[0]
         values = torch.full((m, self.bits), MASK_BIT, dtype=torch.long, device=cond.device)
         start = 0
-        for end in self.reveal_counts():
+        for end in self.reveal_counts(steps):
             logits = self._guided(cond, uncond, values, weight, temperature)[:, start:end]
             if greedy:
                 bit = (logits > 0).long()
@@ -218,7 +228,8 @@ class MaskedBitHead(TokenHead):
 
     @torch.no_grad()
     def greedy(self, out: torch.Tensor) -> torch.Tensor:
-        return self.decode(self._project(out), greedy=True).view(out.shape[:-1])
+        return self.decode(self._project(out), greedy=True,
+                           steps=self.greedy_steps).view(out.shape[:-1])
 
     def distribution(self, out, uncond=None, cfg_weight=0.0, temperature=1.0, top_k=None,
                      top_p=None) -> 'BitDistribution':
