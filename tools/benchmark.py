@@ -7,6 +7,10 @@ sampling size large, 64 images, 32 steps, CFG (doubled batch)::
     python tools/benchmark.py --peak-tflops 798                  # eager
     python tools/benchmark.py --peak-tflops 798 --compile        # torch.compile
     python tools/benchmark.py --cases sample --compile --cuda-graphs
+    # output heads: analytic size / FLOPs at K = 2^10, 2^16, 2^32, then the bit head's
+    # training speed and memory (one process per case: CPU peak memory is per process)
+    python tools/benchmark.py --cases heads --train-sizes tiny
+    python tools/benchmark.py --cases train --head bit --codebook-size 65536 --device cpu ...
     # CPU, reduced shapes:
     python tools/benchmark.py --device cpu --dtype fp32 --train-sizes tiny \\
         --sample-sizes tiny --batch 8 --sample-batch 8 --grid 8 8 \\
@@ -27,14 +31,18 @@ os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 import torch  # noqa: E402
 
+from bigfix_mm.models.heads import MaskedBitHead  # noqa: E402
+
 from bigfix_mm.utils.benchmark import (DTYPES, SAMPLER_PRESETS, bench_sampling,  # noqa: E402
-                                       bench_training)
+                                       bench_training, head_costs, parse_size)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--cases', nargs='+', choices=['train', 'sample'], default=['train', 'sample'])
+    p.add_argument('--cases', nargs='+', choices=['train', 'sample', 'heads'],
+                   default=['train', 'sample'],
+                   help="'heads': parameters and per-token FLOPs of both output heads")
     p.add_argument('--train-sizes', nargs='+', default=['large', 'base'],
                    help="size names (tiny/small/base/large/xlarge) or WIDTHxDEPTHxHEADS")
     p.add_argument('--sample-sizes', nargs='+', default=['large'])
@@ -42,6 +50,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--sample-batch', type=int, default=64, help='images per sampling call')
     p.add_argument('--grid', type=int, nargs='+', default=[16, 16], help='(H W) or (T H W)')
     p.add_argument('--codebook-size', type=int, default=16384)
+    p.add_argument('--head', choices=['softmax', 'bit'], default='softmax',
+                   help='output head: tied softmax, or MaskedBitHead (K must be 2^b)')
+    p.add_argument('--bit-width', type=int, default=64, help='bit head: width of the bit model')
+    p.add_argument('--bit-depth', type=int, default=2, help='bit head: blocks of the bit model')
+    p.add_argument('--bit-steps', type=int, default=None,
+                   help='bit head: bit passes per draw (default: the bits, exact chain)')
+    p.add_argument('--head-cost-bits', type=int, nargs='+', default=[10, 16, 32],
+                   help="case 'heads': the b of K = 2^b for the analytic cost table")
+    p.add_argument('--head-cost-width', type=int, default=None,
+                   help="case 'heads': transformer width D (default: the first --train-sizes)")
     p.add_argument('--num-classes', type=int, default=1000)
     p.add_argument('--samplers', nargs='+', choices=sorted(SAMPLER_PRESETS),
                    default=['maskgit', 'halton', 'fixing', 'fixing_all'])
@@ -89,9 +107,16 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
             with open(args.out, 'a') as f:
                 f.write(line + '\n')
 
+    bit_head = dict(bit_width=args.bit_width, depth=args.bit_depth, steps=args.bit_steps)
+    # the class itself, not its registry name: no registry look-up (see the module doc)
+    head = dict(type=MaskedBitHead, **bit_head) if args.head == 'bit' else None
+    if 'heads' in args.cases:
+        width = args.head_cost_width or parse_size(args.train_sizes[0])[0]
+        for row in head_costs(width, args.head_cost_bits, bit_head):
+            emit(dict(case='heads', **row))
     common = dict(grid=tuple(args.grid), codebook_size=args.codebook_size,
                   num_classes=args.num_classes, dtype=dtype, compile=compile_opts,
-                  device=device, peak_tflops=args.peak_tflops, seed=args.seed)
+                  device=device, peak_tflops=args.peak_tflops, seed=args.seed, head=head)
     if 'train' in args.cases:
         for size in args.train_sizes:
             emit(bench_training(size, batch_size=args.batch, iters=args.iters,

@@ -14,7 +14,7 @@ CONFIG names the tokenizer and the image datasets, by split::
 Datasets yield ``img`` ((H, W, 3) uint8 RGB, one size per dataset) and ``gt_label``;
 video datasets yield ``frames`` ((T, H, W, 3)) instead and need a video tokenizer
 (``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix_ucf101.py).
-DIR receives ``tokens.npy`` ((N, h, w) uint16 / int32, written through a memory map),
+DIR receives ``tokens.npy`` ((N, h, w) uint16 / int32 / uint32 / int64 by codebook size, written through a memory map),
 ``labels.npy`` and ``meta.json``. With ``--flip`` every image is also encoded
 mirrored: row 2i is image i, row 2i+1 its horizontal flip.
 
@@ -161,7 +161,8 @@ def extract(tokenizer,
     height, width = first.shape[-3:-1]
     grid = token_grid_of(tokenizer, first.shape)
     k = int(tokenizer.codebook_size)
-    dtype = np.uint16 if k <= np.iinfo(np.uint16).max + 1 else np.int32
+    from bigfix_mm.datasets.token_dataset import token_dtype
+    dtype = token_dtype(k)  # uint16 / int32 / uint32 (32-bit LFQ ids) / int64
     copies = 2 if flip else 1
     rows = n_images * copies
     fingerprint = _fingerprint(description, flip=flip, chunk_size=chunk_size, n_images=n_images,

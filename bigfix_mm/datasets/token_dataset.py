@@ -2,7 +2,8 @@
 
 Layout of ``data_root``::
 
-    tokens.npy   (N, *grid) unsigned / signed integer ids (np.load mmap)
+    tokens.npy   (N, *grid) integer ids (np.load mmap; uint16 / int32 / uint32 / int64 by K,
+                 see :func:`token_dtype`; read as int64)
     labels.npy   (N,) integer class ids
     meta.json    {"codebook_size": K, "grid": [T, H, W] or [H, W],
                   "num_classes": C, "tokenizer": "...", "num_samples": N}
@@ -18,6 +19,16 @@ from mmengine.dataset import BaseDataset
 from bigfix_mm.registry import DATASETS
 
 TOKEN_FILES = ('tokens.npy', 'labels.npy', 'meta.json')
+
+
+def token_dtype(codebook_size: int) -> np.dtype:
+    """Storage dtype of ids in [0, K): uint16 up to 2^16 codes, int32 up to 2^31,
+    uint32 up to 2^32 (a 32-bit binary tokenizer), else int64."""
+    k = int(codebook_size)
+    for dtype, limit in ((np.uint16, 1 << 16), (np.int32, 1 << 31), (np.uint32, 1 << 32)):
+        if k <= limit:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
 
 
 def write_token_meta(out_dir: str | Path, **meta) -> None:
@@ -93,7 +104,7 @@ class TokenDataset(BaseDataset):
                              f"{meta.get('num_classes')}, the config {exp['num_classes']}.")
         if not np.issubdtype(self.tokens.dtype, np.integer):
             raise TypeError(f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
-                            'must be integers (uint16 / int32 / int64).')
+                            'must be integers (uint16 / uint32 / int32 / int64).')
         if tuple(self.tokens.shape[1:]) != grid and _grid3d(self.tokens.shape[1:]) != _grid3d(grid):
             raise ValueError(f'TokenDataset: tokens.npy has per-sample shape '
                              f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')

@@ -79,8 +79,10 @@ def tokenizer_facts(tok: Optional[dict]) -> Optional[Tuple[int, int, str]]:
         from bigfix_mm.models.tokenizers.vq_autoencoder import VQAutoencoder, resolve_arch
         extra = {k: v for k, v in tok.items() if k not in ('type', 'arch', 'checkpoint', 'use_ema')}
         arch = {**_signature_defaults(VQAutoencoder), **resolve_arch(tok.get('arch'), **extra)}
-        return (int(arch['codebook_size']), 2**(len(arch['ch_mult']) - 1),
-                f"VQGANTokenizer(arch={tok.get('arch')!r}) has {arch['codebook_size']} codes")
+        quantizer = arch.get('quantizer') or {}
+        k = 2**int(quantizer['bits']) if 'bits' in quantizer else int(arch['codebook_size'])
+        return (k, 2**(len(arch['ch_mult']) - 1),
+                f"VQGANTokenizer(arch={tok.get('arch')!r}) has {k} codes")
     if 'codebook_size' in tok and 'downsample' in tok:
         return int(tok['codebook_size']), int(tok['downsample']), f'{kind} has ' \
             f"{tok['codebook_size']} codes"

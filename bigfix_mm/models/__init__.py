@@ -1,5 +1,6 @@
 from .bigfix import BIGFix
 from .data_preprocessor import TokenDataPreprocessor
+from .heads import MaskedBitHead, SoftmaxHead, TokenHead
 from .injection import CorruptedTokens, TokenInjector
 from .samplers import HaltonSampler, MaskGITSampler, TokenFixingSampler, TokenSampler
 from .tokenizers import BaseTokenizer, DiffusersVQTokenizer, RGBQuantTokenizer, VQGANTokenizer
@@ -10,5 +11,5 @@ __all__ = [
     'BIGFix', 'TokenDataPreprocessor', 'CorruptedTokens', 'TokenInjector', 'HaltonSampler',
     'MaskGITSampler', 'TokenFixingSampler', 'TokenSampler', 'BaseTokenizer', 'RGBQuantTokenizer',
     'TRANSFORMER_SIZES', 'BidirectionalTransformer', 'DiffusersVQTokenizer', 'VQGANTokenizer',
-    'VQGANTrainer'
+    'VQGANTrainer', 'MaskedBitHead', 'SoftmaxHead', 'TokenHead'
 ]

@@ -3,7 +3,6 @@ import weakref
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 
@@ -157,7 +156,8 @@ class BIGFix(BaseModel):
                              generator=generator, keep=keep, validate=False)
 
     def loss(self, inputs: dict) -> Dict[str, torch.Tensor]:
-        """Cross-entropy against the clean tokens at every position.
+        """The head's loss against the clean tokens at every position (cross-entropy
+        over K + 1 for the softmax head, masked-bit BCE for the bit head).
 
         Returns ``loss`` plus detached accuracies on masked, injected (the share of
         injected tokens the model restores) and clean visible positions. Given
@@ -167,10 +167,10 @@ class BIGFix(BaseModel):
         batch = self.corrupt(inputs, keep=keep)
         labels = inputs['labels']
         drop = torch.rand(labels.shape[0], device=labels.device) < self.label_drop_prob
-        logits = self.net(batch.input_ids, labels, drop)  # (B, L, K + 1)
-        ce = F.cross_entropy(logits.float().flatten(0, 1), batch.target.flatten(),
-                             reduction='none').view_as(batch.target)  # (B, L)
-        stats = token_statistics(logits.detach(), batch, keep)
+        head = self.transformer.head
+        out = self.net(batch.input_ids, labels, drop)  # softmax head: (B, L, K + 1) logits
+        ce = head.loss(out, batch.target)  # (B, L): CE over K + 1, or masked-bit BCE
+        stats = token_statistics(head.greedy(out.detach()), batch, keep)
         if keep is None:
             out = dict(loss=ce.mean())
         else:
@@ -209,10 +209,10 @@ class BIGFix(BaseModel):
                 'frames (`keep`): add dict(type=\'ContextFrames\', frame_range=context_frames, '
                 'seed=...) before RandomTokenInjection in the val / test pipeline.')
         batch = self.corrupt(inputs)
-        logits = self.net(batch.input_ids, inputs['labels'])
-        ce = F.cross_entropy(logits.float().flatten(0, 1), batch.target.flatten(),
-                             reduction='none').view_as(batch.target)
-        pred = logits[..., :self.codebook_size].argmax(-1)
+        head = self.transformer.head
+        out = self.net(batch.input_ids, inputs['labels'])
+        ce = head.nll(out, batch.target)  # (B, L) exact negative log-likelihood
+        pred = head.greedy(out)
         correct = pred == batch.target
         scored = torch.ones_like(batch.masked)
         if inputs.get('keep') is not None:  # given context frames are not scored
@@ -368,12 +368,12 @@ def is_generation_request(inputs: dict) -> bool:
     return isinstance(inputs, dict) and 'num_batches' in inputs
 
 
-def token_statistics(logits: torch.Tensor, batch: CorruptedTokens,
+def token_statistics(pred: torch.Tensor, batch: CorruptedTokens,
                      keep: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-    """Accuracies of argmax predictions on masked / injected / clean positions
-    (``keep`` (B, L) bool given context positions are not counted as clean)."""
-    k = logits.shape[-1] - 1
-    correct = logits[..., :k].argmax(-1) == batch.target
+    """Accuracies of the head's greedy predictions ``pred`` (B, L) on masked /
+    injected / clean positions (``keep`` (B, L) bool given context positions are
+    not counted as clean)."""
+    correct = pred == batch.target
     clean = ~batch.masked & ~batch.injected
     if keep is not None:
         clean = clean & ~keep

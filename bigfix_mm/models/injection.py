@@ -9,7 +9,7 @@ import torch
 
 from .schedules import as_grid3d, sample_mask_ratio
 
-INJECTION_MODES = ('shuffle', 'uniform', 'frequency', 'neighbour')
+INJECTION_MODES = ('shuffle', 'uniform', 'frequency', 'neighbour', 'bit_flip')
 
 
 class CorruptedTokens(NamedTuple):
@@ -29,7 +29,9 @@ class TokenInjector:
         mode: where replacement ids come from: ``shuffle`` (a random permutation of
             the same sample, the paper's choice), ``uniform`` (codebook),
             ``frequency`` (unigram, given or from the batch), ``neighbour`` (a
-            random 4-neighbour in the (H, W) grid of the same frame).
+            random 4-neighbour in the (H, W) grid of the same frame), ``bit_flip``
+            (the token's own id with a random non-empty subset of its log2 K bits
+            flipped: k ~ U{1..b} bits; needs K = 2^b).
         unigram: optional (K,) frequencies for ``frequency`` mode.
         mask_ratio: fixed mask ratio instead of the schedule (e.g. for evaluation).
     """
@@ -51,6 +53,10 @@ class TokenInjector:
         self.injection_prob = float(injection_prob)
         self.mode = mode
         self.mask_ratio = mask_ratio
+        self.bits = None
+        if mode == 'bit_flip':
+            from .heads.bits import bits_for_codebook
+            self.bits = bits_for_codebook(codebook_size)
         self.unigram = None
         if unigram is not None:
             self.unigram = torch.as_tensor(unigram, dtype=torch.float64)
@@ -122,6 +128,13 @@ class TokenInjector:
             draws = torch.multinomial(probs.float(), bsz * length, replacement=True,
                                       generator=generator)
             return draws.view(bsz, length)
+        if self.mode == 'bit_flip':
+            b = self.bits
+            n_flip = torch.randint(1, b + 1, (bsz, length, 1), generator=generator, device=dev)
+            scores = torch.rand(bsz, length, b, generator=generator, device=dev)
+            rank = scores.argsort(-1).argsort(-1)  # a random permutation of the bits
+            flips = ((rank < n_flip).long() << torch.arange(b, device=dev)).sum(-1)  # (B, L)
+            return tokens ^ flips
         # neighbour
         if grid is None:
             raise ValueError("injection mode='neighbour' needs the token grid (H, W) "

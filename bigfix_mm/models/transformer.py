@@ -113,6 +113,15 @@ class Block(nn.Module):
         return x
 
 
+def build_head(cfg: Optional[dict], codebook_size: int, width: int) -> nn.Module:
+    """The output head of a transformer: the tied softmax when ``cfg`` is None, else
+    ``cfg`` built from the registry with the transformer's K and width."""
+    if cfg is None:
+        from .heads import SoftmaxHead
+        return SoftmaxHead(codebook_size, width)
+    return MODELS.build(cfg, default_args=dict(codebook_size=codebook_size, width=width))
+
+
 @MODELS.register_module()
 class BidirectionalTransformer(nn.Module):
     """Class-conditional bidirectional transformer over a (T, H, W) token grid.
@@ -128,10 +137,15 @@ class BidirectionalTransformer(nn.Module):
         grad_checkpointing: recompute block activations in backward.
         dropout: training dropout on the attention probabilities, the attention
             output and the SwiGLU hidden layer (the authors train with 0.1).
+        head: output head config (``bigfix_mm.models.heads``): default the tied
+            softmax ``dict(type='SoftmaxHead')``; ``dict(type='MaskedBitHead',
+            depth=2, steps=...)`` predicts the log2 K bits of each token (its
+            input embedding is built from the bits, not a K-row table).
 
     Shapes:
-        ids (B, L) int64 in [0, K]; labels (B,) int64 in [0, C]; returns logits
-        (B, L, K + 1).
+        ids (B, L) int64 in [0, K]; labels (B,) int64 in [0, C]; returns the
+        head's output: logits (B, L, K + 1) for the softmax head, the final
+        hidden states (B, L, D) for the bit head.
     """
 
     def __init__(self,
@@ -144,7 +158,8 @@ class BidirectionalTransformer(nn.Module):
                  heads: Optional[int] = None,
                  num_registers: int = 1,
                  grad_checkpointing: bool = False,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0,
+                 head: Optional[dict] = None):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f'dropout={dropout} must be in [0, 1)')
@@ -162,7 +177,9 @@ class BidirectionalTransformer(nn.Module):
         self.grad_checkpointing = grad_checkpointing
         t_size, h_size, w_size = self.grid
 
-        self.tok_emb = nn.Embedding(self.codebook_size + 1, width)
+        # output head (bigfix_mm.models.heads); it also makes the input embedding
+        self.head = build_head(head, self.codebook_size, width)
+        self.tok_emb = self.head.input_embedding()
         self.cls_emb = nn.Embedding(self.num_classes + 1, width)
         # Factorised position table: spatial (H*W) + temporal (T); an image model's
         # spatial table is reused unchanged by a video model.
@@ -172,7 +189,8 @@ class BidirectionalTransformer(nn.Module):
         self.blocks = nn.ModuleList(Block(width, heads, dropout) for _ in range(depth))
         self.final_norm = RMSNorm(width, bias=True)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
-        self.head_bias = nn.Parameter(torch.zeros(self.codebook_size + 1))
+        if self.head.tied:
+            self.head_bias = nn.Parameter(torch.zeros(self.codebook_size + 1))
         self.reset_parameters()
 
     @property
@@ -186,7 +204,8 @@ class BidirectionalTransformer(nn.Module):
                 nn.init.xavier_uniform_(module.weight)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
-        for emb in (self.tok_emb.weight, self.cls_emb.weight, self.pos_emb):
+        tables = (self.tok_emb.weight, ) if isinstance(self.tok_emb, nn.Embedding) else ()
+        for emb in (*tables, self.cls_emb.weight, self.pos_emb):
             nn.init.normal_(emb, std=0.02)
         for extra in (self.time_emb, self.registers):
             if extra is not None:
@@ -196,6 +215,9 @@ class BidirectionalTransformer(nn.Module):
             nn.init.zeros_(block.ada[1].bias)
         nn.init.zeros_(self.final_ada[1].weight)
         nn.init.zeros_(self.final_ada[1].bias)
+        if not isinstance(self.tok_emb, nn.Embedding):
+            self.tok_emb.reset_parameters()
+        self.head.reset_parameters()
 
     def position_embedding(self) -> torch.Tensor:
         """(L, D) position table for the flattened (T, H, W) grid."""
@@ -208,7 +230,7 @@ class BidirectionalTransformer(nn.Module):
                 ids: torch.Tensor,
                 labels: torch.Tensor,
                 drop_label: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Predict logits over K + 1 ids at every position.
+        """Run the trunk and return the head's output at every position.
 
         Args:
             ids: (B, L) or (B, *grid) int64 token ids (mask id = K).
@@ -216,7 +238,7 @@ class BidirectionalTransformer(nn.Module):
             drop_label: optional (B,) bool; True replaces the label by the null class.
 
         Returns:
-            (B, L, K + 1) logits.
+            ``head.output``: (B, L, K + 1) logits for the softmax head.
         """
         bsz = ids.shape[0]
         ids = ids.reshape(bsz, -1)
@@ -239,7 +261,7 @@ class BidirectionalTransformer(nn.Module):
         x = x[:, :self.num_tokens]  # drop registers
         shift, scale = self.final_ada(cond).chunk(2, dim=-1)
         x = modulate(self.final_norm(x), shift, scale)
-        return F.linear(x, self.tok_emb.weight, self.head_bias)  # (B, L, K + 1), tied head
+        return self.head.output(x, self)  # softmax: (B, L, K + 1) logits of the tied head
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -49,12 +49,34 @@ def build_transformer(size: str,
                       grid: Sequence[int] = (16, 16),
                       codebook_size: int = 16384,
                       num_classes: int = 1000,
-                      grad_checkpointing: bool = False) -> BidirectionalTransformer:
-    """A randomly initialised transformer of a named (or ``WxDxH``) size."""
+                      grad_checkpointing: bool = False,
+                      head: Optional[dict] = None) -> BidirectionalTransformer:
+    """A randomly initialised transformer of a named (or ``WxDxH``) size; ``head``: its
+    output head config (default the tied softmax)."""
     width, depth, heads = parse_size(size)
     return BidirectionalTransformer(codebook_size, grid=grid, num_classes=num_classes, size=None,
                                     width=width, depth=depth, heads=heads,
-                                    grad_checkpointing=grad_checkpointing)
+                                    grad_checkpointing=grad_checkpointing, head=head)
+
+
+def head_costs(width: int, bits: Sequence[int], bit_head: Optional[dict] = None) -> List[dict]:
+    """Parameters and per-token FLOPs of the softmax and the masked-bit head at K = 2^b.
+
+    Analytic (:meth:`TokenHead.cost`; the heads are built without their K-row tables,
+    so K = 2^32 costs nothing to evaluate). ``params`` counts the input embedding and
+    the output; FLOPs are per token (multiply-add = 2): ``train`` one output
+    evaluation, ``sample`` one draw (the bit head: ``steps`` bit passes).
+    """
+    from bigfix_mm.models.heads import MaskedBitHead, SoftmaxHead
+    rows = []
+    for b in bits:
+        for name, head in (('softmax', SoftmaxHead(2**b, width)),
+                           ('bit', MaskedBitHead(2**b, width, **(bit_head or {})))):
+            cost = head.cost()
+            rows.append(dict(head=name, bits=b, codebook_size=2**b, width=width,
+                             params=cost['params'], train_flops=cost['train_flops'],
+                             sample_flops=cost['sample_flops']))
+    return rows
 
 
 def forward_flops(transformer: BidirectionalTransformer) -> float:
@@ -62,13 +84,13 @@ def forward_flops(transformer: BidirectionalTransformer) -> float:
 
     Per block: the token-wise projections (qkv, out, SwiGLU) over L = N + registers
     tokens, attention ``4 L^2 inner`` (QK^T and AV) and the per-sample adaLN
-    projection; plus the final adaLN and the tied (K + 1)-way head over N tokens.
+    projection; plus the final adaLN and the output head over N tokens (tied
+    (K + 1)-way softmax, or the bit head's one training pass).
     Training counts 3x this (forward + backward), the usual MFU convention.
     """
     num = transformer.num_tokens
     regs = 0 if transformer.registers is None else transformer.registers.shape[0]
     length = num + regs
-    width = transformer.width
     total = 0.0
     for block in transformer.blocks:
         token_wise = (block.attn.qkv, block.attn.proj, block.mlp.w_gate, block.mlp.w_up,
@@ -77,8 +99,16 @@ def forward_flops(transformer: BidirectionalTransformer) -> float:
         total += 2 * length * per_token + 4 * length**2 * block.attn.inner
         total += 2 * block.ada[1].weight.numel()
     total += 2 * transformer.final_ada[1].weight.numel()
-    total += 2 * num * width * transformer.tok_emb.weight.shape[0]
+    total += num * transformer.head.cost()['train_flops']  # softmax: 2 D (K + 1) per token
     return float(total)
+
+
+def head_name(head: Optional[dict]) -> str:
+    """'softmax' / 'bit' for a head config (its ``type`` a name or a class)."""
+    if head is None:
+        return 'softmax'
+    name = head['type'] if isinstance(head['type'], str) else head['type'].__name__
+    return {'SoftmaxHead': 'softmax', 'MaskedBitHead': 'bit'}.get(name, name)
 
 
 def device_info(device: torch.device) -> dict:
@@ -138,7 +168,8 @@ def bench_training(size: str = 'large',
                    device: Union[str, torch.device] = 'cuda',
                    peak_tflops: Optional[float] = None,
                    fused_adamw: Optional[bool] = None,
-                   seed: int = 0) -> dict:
+                   seed: int = 0,
+                   head: Optional[dict] = None) -> dict:
     """Images/s of ``BIGFix.train_step`` with MMEngine's optimizer wrapper.
 
     The real training step: device-side injection, label dropout, CE loss,
@@ -152,7 +183,8 @@ def bench_training(size: str = 'large',
     device = torch.device(device)
     cast = DTYPES[dtype]
     torch.manual_seed(seed)
-    transformer = build_transformer(size, grid, codebook_size, num_classes, grad_checkpointing)
+    transformer = build_transformer(size, grid, codebook_size, num_classes, grad_checkpointing,
+                                    head)
     model = BIGFix(transformer=transformer, data_preprocessor=TokenDataPreprocessor(),
                    compile=compile).to(device).train()
     wrapper, outer_cast = _optim_wrapper(model, device, cast, fused_adamw)
@@ -169,7 +201,8 @@ def bench_training(size: str = 'large',
     seconds = _time_loop(step, iters, warmup, device)
     img_s = batch_size * iters / seconds
     flops = 3 * forward_flops(transformer) * img_s
-    return dict(case='train', size=size, params_m=round(transformer.num_parameters() / 1e6, 2),
+    return dict(case='train', size=size, head=head_name(head),
+                params_m=round(transformer.num_parameters() / 1e6, 2),
                 batch=batch_size, grid=list(transformer.grid), codebook_size=codebook_size,
                 dtype=dtype, compile=bool(compile), grad_checkpointing=grad_checkpointing,
                 iters=iters, seconds=round(seconds, 4), img_per_s=round(img_s, 2),
@@ -231,7 +264,8 @@ def bench_sampling(size: str = 'large',
                    warmup: int = 2,
                    device: Union[str, torch.device] = 'cuda',
                    peak_tflops: Optional[float] = None,
-                   seed: int = 0) -> List[dict]:
+                   seed: int = 0,
+                   head: Optional[dict] = None) -> List[dict]:
     """Images/s of each sampler on one randomly initialised model.
 
     Samplers are timed round-robin (one call each per round, ``repeats``
@@ -256,7 +290,8 @@ def bench_sampling(size: str = 'large',
                          "reduce-overhead (which graphs each forward) or --cuda-graphs")
     cast = DTYPES[dtype]
     torch.manual_seed(seed)
-    transformer = build_transformer(size, grid, codebook_size, num_classes).to(device).eval()
+    transformer = build_transformer(size, grid, codebook_size, num_classes,
+                                    head=head).to(device).eval()
     transformer.requires_grad_(False)
     if bf16_weights and cast != torch.float32:
         transformer.to(cast)
@@ -298,8 +333,8 @@ def bench_sampling(size: str = 'large',
             times[name].append(time.perf_counter() - start)
 
     out = []
-    common = dict(size=size, params_m=round(transformer.num_parameters() / 1e6, 2),
-                  batch=batch_size, steps=steps, cfg_scale=cfg_scale,
+    common = dict(size=size, head=head_name(head),
+                  params_m=round(transformer.num_parameters() / 1e6, 2), batch=batch_size, steps=steps, cfg_scale=cfg_scale,
                   forward_batch=batch_size * (2 if cfg_scale else 1), grid=list(transformer.grid),
                   codebook_size=codebook_size, dtype=dtype, bf16_weights=bf16_weights,
                   compile=bool(compile), cuda_graphs=cuda_graphs, repeats=repeats)

@@ -75,3 +75,20 @@ def test_out_of_range_ids_name_the_codebook():
         TokenInjector(16)(torch.full((1, 4), 16))
     with pytest.raises(ValueError, match='mode'):
         TokenInjector(16, mode='nope')
+
+
+def test_bit_flip_flips_a_random_nonempty_subset_of_bits():
+    inj = TokenInjector(2**10, injection_prob=0.5, mode='bit_flip')
+    out = inj(clean_tokens(bsz=200), generator=torch.Generator().manual_seed(3))
+    diff = out.input_ids[out.injected] ^ out.target[out.injected]
+    flipped = ((diff.unsqueeze(-1) >> torch.arange(10)) & 1).sum(-1)
+    assert flipped.min() == 1 and flipped.max() == 10
+    counts = torch.bincount(flipped, minlength=11)[1:].float()
+    assert (counts / counts.sum() - 0.1).abs().max() < 0.02  # k ~ U{1..b}
+    assert out.input_ids.max() <= 2**10
+    assert abs(out.injected[~out.masked].float().mean() - 0.5) < 0.02
+
+
+def test_bit_flip_needs_a_power_of_two_codebook():
+    with pytest.raises(ValueError, match='power of two'):
+        TokenInjector(1000, mode='bit_flip')

@@ -93,3 +93,19 @@ def test_bench_functions_report_throughput_and_ratio():
     assert rows[2]['time_ratio'] > 0
     with pytest.raises(ValueError, match='cuda-graphs'):
         bench_sampling('32x1x2', device='cpu', cuda_graphs=True, grid=(4, 4), codebook_size=16)
+
+
+def test_head_cost_table_and_bit_head_cases():
+    from bigfix_mm.utils.benchmark import head_costs
+    rows = {(r['head'], r['bits']): r for r in head_costs(384, [10, 16, 32], dict(steps=4))}
+    assert rows['softmax', 32]['params'] == (2**32 + 1) * (384 + 1)
+    assert rows['softmax', 10]['train_flops'] == 2 * 384 * (2**10 + 1)
+    assert rows['bit', 32]['params'] < 2 * rows['bit', 10]['params'] < rows['softmax', 10]['params']
+    assert rows['bit', 16]['sample_flops'] < rows['softmax', 16]['sample_flops']
+    sys.path.insert(0, str(REPO / 'tools'))
+    import benchmark as tool
+    lines = tool.main(['--cases', 'heads', 'train', '--head', 'bit', '--bit-width', '16',
+                       '--bit-depth', '1', '--head-cost-bits', '10'] + TOY)
+    assert [r['head'] for r in lines if r['case'] == 'heads'] == ['softmax', 'bit']
+    train = [r for r in lines if r['case'] == 'train']
+    assert train and train[0]['head'] == 'bit' and train[0]['img_per_s'] > 0

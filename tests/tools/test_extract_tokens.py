@@ -134,3 +134,30 @@ def test_cli_and_checkpoint_from_a_work_dir(setup, capsys):
         et.main([str(cfg), '--split', 'val', '--out', str(tmp / 'x')])
     with pytest.raises(FileNotFoundError, match='last_checkpoint'):
         et.resolve_checkpoint(str(tmp / 'images'))
+
+
+def test_32_bit_ids_are_stored_without_overflow(setup):
+    tmp, _ = setup
+    arch = dict(ch=16, ch_mult=(1, 2), num_res_blocks=1, z_channels=16, norm_groups=8,
+                quantizer=dict(type='LookupFreeQuantizer', bits=32))
+    torch.manual_seed(0)
+    torch.save(VQAutoencoder(**arch).state_dict(), tmp / 'lfq.pth')
+    cfg = tmp / 'lfq_cfg.py'
+    cfg.write_text(textwrap.dedent(f"""
+        default_scope = 'mmagic'
+        tokenizer = dict(type='VQGANTokenizer', checkpoint={str(tmp / 'lfq.pth')!r}, **{arch!r})
+        extract_datasets = dict(train=dict(
+            type='ImageNetFolder', data_root={str(tmp / 'images')!r}, split='train',
+            pipeline=[dict(type='CenterCropResize', size=16)]))
+    """))
+    _, tok, ds = _run(cfg, tmp / 'out32')
+    tokens = np.load(tmp / 'out32' / 'tokens.npy')
+    assert tok.codebook_size == 2**32 and tokens.dtype == np.uint32
+    assert tokens.max() >= 2**31  # ids an int32 file would have wrapped
+    check = et.verify(tok, ds, tmp / 'out32', num=N_IMAGES)
+    assert check['ok'] and check['agreement'] == 1.0  # stored ids == re-encoded int64 ids
+    data = DATASETS.build(dict(type='TokenDataset', data_root=str(tmp / 'out32'),
+                               codebook_size=2**32, pipeline=[]))
+    item = data[3]['tokens']
+    assert item.dtype == torch.int64
+    assert torch.equal(item.flatten(), torch.from_numpy(tokens[3].astype(np.int64)).flatten())

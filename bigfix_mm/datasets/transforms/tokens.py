@@ -77,7 +77,7 @@ class RandomTokenInjection(BaseTransform):
     Args:
         codebook_size: K of the tokens.
         injection_prob: p, probability that a visible token is replaced (0.2).
-        mode: ``shuffle`` | ``uniform`` | ``frequency`` | ``neighbour``.
+        mode: ``shuffle`` | ``uniform`` | ``frequency`` | ``neighbour`` | ``bit_flip``.
         unigram: (K,) frequencies for ``frequency`` mode (else per-sample counts).
         mask_ratio: fixed ratio instead of the arccos schedule.
         seed: if set, sample ``i`` is corrupted with seed ``seed + sample_idx``

@@ -214,9 +214,7 @@ class TokenSampler:
         temps = self.temperatures(steps)
         fixing = self.fix_active(steps)
         guided = any(w != 0.0 for w in weights)
-        # (B, N, K) log-probabilities only on steps that rank by them (python bools)
-        needs_logp = [self.reveal == 'confidence' or (on and self.fix == 'low_confidence')
-                      for on in fixing]
+        head = transformer.head  # draws and log-probabilities go through the output head
         step_of = None
         if self.reveal == 'halton' and self.randomize:
             shifts = torch.randint(0, num_tokens, (bsz, ), generator=generator, device=device)
@@ -239,21 +237,21 @@ class TokenSampler:
         null = torch.full_like(labels, transformer.num_classes)
 
         for t in range(steps):
-            if guided:
-                logits = guided_logits(transformer, ids, labels, null, weights[t])
+            if guided:  # the head combines (1 + w) cond - w uncond on its own logits
+                both = transformer(torch.cat([ids, ids]), torch.cat([labels, null]))
+                dist = head.distribution(both[:bsz], both[bsz:], weights[t], temps[t],
+                                         self.top_k, self.top_p)
+                del both  # keep the peak at the head's guided tensors
             else:
-                logits = transformer(ids, labels)[..., :k].float()  # (B, N, K)
-            if temps[t] != 1.0:
-                logits = logits / max(temps[t], 1e-6)
-            logits = filter_logits(logits, self.top_k, self.top_p)
-            draw = gumbel_argmax(logits, generator)  # (B, N)
-            logp = torch.log_softmax(logits, dim=-1) if needs_logp[t] else None
+                dist = head.distribution(transformer(ids, labels), None, 0.0, temps[t],
+                                         self.top_k, self.top_p)
+            draw = dist.sample(generator)  # (B, N)
 
             n_new = counts[t] - (counts[t - 1] if t else 0)
             if self.reveal == 'halton':
                 new = step_of == t  # (B, N)
             else:
-                conf = logp.gather(-1, draw.unsqueeze(-1)).squeeze(-1)  # (B, N)
+                conf = dist.log_prob(draw)  # (B, N)
                 noise = self.confidence_noise * (1 - (t + 1) / steps)
                 conf = conf + noise * gumbel_noise(conf.shape, generator, device)
                 conf = conf.masked_fill(placed, float('-inf'))
@@ -263,7 +261,7 @@ class TokenSampler:
                 fix = placed & ~given
             elif fixing[t] and self.fix == 'low_confidence':
                 n_fix = int(self.fix_ratio * (counts[t - 1] if t else 0))
-                current = logp.gather(-1, ids.clamp(max=k - 1).unsqueeze(-1)).squeeze(-1)
+                current = dist.log_prob(ids.clamp(max=k - 1))  # (B, N)
                 current = current.masked_fill(~placed | given, float('inf'))
                 fix = topk_mask(-current, n_fix)
             else:

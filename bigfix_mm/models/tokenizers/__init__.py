@@ -1,5 +1,6 @@
 from .base import BaseTokenizer
 from .diffusers_vq import DiffusersVQTokenizer
+from .lfq import LookupFreeQuantizer
 from .quantizer import VectorQuantizer
 from .rgb_quant import RGBQuantTokenizer
 from .video import BaseVideoTokenizer, PerFrameTokenizer
@@ -7,6 +8,6 @@ from .vq_autoencoder import VQ_ARCHS, VQAutoencoder, resolve_arch
 from .vqgan import VQGANTokenizer
 
 __all__ = [
-    'BaseTokenizer', 'DiffusersVQTokenizer', 'VectorQuantizer', 'RGBQuantTokenizer', 'VQ_ARCHS',
+    'BaseTokenizer', 'DiffusersVQTokenizer', 'LookupFreeQuantizer', 'VectorQuantizer', 'RGBQuantTokenizer', 'VQ_ARCHS',
     'VQAutoencoder', 'resolve_arch', 'VQGANTokenizer', 'BaseVideoTokenizer', 'PerFrameTokenizer'
 ]

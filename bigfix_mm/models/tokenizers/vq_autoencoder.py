@@ -36,6 +36,10 @@ VQ_ARCHS: Dict[str, dict] = {
     'cifar-f4': dict(ch=32, ch_mult=(1, 2, 2), num_res_blocks=1, z_channels=64,
                      codebook_size=1024, code_dim=8, l2_norm=True, usage_history=8192,
                      norm_groups=8),
+    # the same network with a lookup-free (binary) quantiser: set the bits in `quantizer`
+    # (configs/vqgan_cifar10_lfq.py), e.g. quantizer=dict(type='LookupFreeQuantizer', bits=10).
+    'cifar-f4-lfq': dict(ch=32, ch_mult=(1, 2, 2), num_res_blocks=1, z_channels=64,
+                         norm_groups=8),
 }
 
 
@@ -54,7 +58,8 @@ class VQEncoder(nn.Module):
 
     def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int,
                  attn_levels: Sequence[int], in_channels: int = 3, dropout: float = 0.0,
-                 norm_groups: int = 32):
+                 norm_groups: int = 32,
+                 quantizer: Optional[dict] = None):
         super().__init__()
         levels = len(ch_mult)
         self.conv_in = nn.Conv2d(in_channels, ch, 3, padding=1)
@@ -92,7 +97,8 @@ class VQDecoder(nn.Module):
 
     def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int,
                  attn_levels: Sequence[int], out_channels: int = 3, dropout: float = 0.0,
-                 norm_groups: int = 32):
+                 norm_groups: int = 32,
+                 quantizer: Optional[dict] = None):
         super().__init__()
         block_in = ch * ch_mult[-1]
         self.conv_in = nn.Conv2d(z_channels, block_in, 3, padding=1)
@@ -160,6 +166,10 @@ class VQAutoencoder(nn.Module):
         attn_levels: levels followed by attention; default: the last level.
         dropout: dropout inside residual blocks.
         norm_groups: GroupNorm groups (32 in the published models).
+        quantizer: config of another quantiser built from the registry, e.g.
+            ``dict(type='LookupFreeQuantizer', bits=16)``; it then owns the
+            codebook size and code width (``codebook_size``, ``code_dim`` and
+            the VQ-only kwargs above are not used).
     """
 
     def __init__(self,
@@ -178,21 +188,27 @@ class VQAutoencoder(nn.Module):
                  usage_decay: float = 0.99,
                  attn_levels: Optional[Sequence[int]] = None,
                  dropout: float = 0.0,
-                 norm_groups: int = 32):
+                 norm_groups: int = 32,
+                 quantizer: Optional[dict] = None):
         super().__init__()
         ch_mult = tuple(int(m) for m in ch_mult)
         attn_levels = (len(ch_mult) - 1, ) if attn_levels is None else tuple(attn_levels)
         self.downsample = 2**(len(ch_mult) - 1)
-        self.codebook_size = int(codebook_size)
         self.encoder = VQEncoder(ch, ch_mult, num_res_blocks, z_channels, attn_levels,
                                  dropout=dropout, norm_groups=norm_groups)
         self.decoder = VQDecoder(ch, ch_mult, num_res_blocks, z_channels, attn_levels,
                                  dropout=dropout, norm_groups=norm_groups)
-        self.quantize = VectorQuantizer(codebook_size, code_dim, beta=beta, l2_norm=l2_norm,
-                                        usage_history=usage_history, ema_decay=ema_decay,
-                                        restart_interval=restart_interval,
-                                        dead_threshold=dead_threshold,
-                                        usage_decay=usage_decay)
+        if quantizer is None:
+            self.quantize = VectorQuantizer(codebook_size, code_dim, beta=beta, l2_norm=l2_norm,
+                                            usage_history=usage_history, ema_decay=ema_decay,
+                                            restart_interval=restart_interval,
+                                            dead_threshold=dead_threshold,
+                                            usage_decay=usage_decay)
+        else:
+            from bigfix_mm.registry import MODELS
+            self.quantize = MODELS.build(quantizer)
+        self.codebook_size = self.quantize.codebook_size
+        code_dim = self.quantize.code_dim
         self.quant_conv = nn.Conv2d(z_channels, code_dim, 1)
         self.post_quant_conv = nn.Conv2d(code_dim, z_channels, 1)
 

@@ -49,7 +49,8 @@ class VQGANTrainer(BaseModel):
     Args:
         autoencoder: ``arch`` name and / or :class:`VQAutoencoder` kwargs.
         recon_loss: ``'l1'`` or ``'l2'``.
-        codebook_weight: weight of codebook + commitment losses.
+        codebook_weight: weight of the quantiser's losses (codebook + commitment,
+            or commitment + entropy for ``LookupFreeQuantizer``).
         perceptual_weights: path to VGG16 / LPIPS weights; None disables LPIPS.
         perceptual_weight: weight of the LPIPS loss.
         discriminator: config of a discriminator (B, 3, H, W) -> logits map;
@@ -130,9 +131,9 @@ class VQGANTrainer(BaseModel):
     def _generator_losses(self, x: torch.Tensor, adv_on: bool):
         recon, ids, q_losses = self.autoencoder(x)  # (B, 3, H, W), (B, h, w)
         rec = (recon - x).abs().mean() if self.recon_loss == 'l1' else F.mse_loss(recon, x)
-        losses = dict(loss_rec=rec,
-                      loss_codebook=self.codebook_weight * q_losses['codebook'],
-                      loss_commit=self.codebook_weight * q_losses['commit'])
+        losses = dict(loss_rec=rec)  # + the quantiser's (VQ: codebook, commit; LFQ: commit, entropy)
+        losses.update({f'loss_{name}': self.codebook_weight * q_losses[name]
+                       for name in sorted(q_losses)})
         nll = rec
         if self.perceptual is not None:
             losses['loss_perceptual'] = self.perceptual_weight * self.perceptual(recon, x)
