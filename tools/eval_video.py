@@ -118,7 +118,7 @@ def to_markdown(rows: List[dict], keys: Sequence[str]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from bigfix_mm.apis import generate_video, init_model
+    from bigfix_mm.apis import generate, init_model
     from bigfix_mm.evaluation.video import default_frame_features, frame_features
     from bigfix_mm.utils.images import save_png
     from bigfix_mm.utils.video import clips_to_uint8, make_video_grid_uint8
@@ -151,9 +151,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for steps in args.steps:
             sampler = dict(SAMPLER_PRESETS[name], steps=steps, cfg_scale=cfg_scale)
             start = time.perf_counter()
-            clips, tokens = generate_video(model, labels, sampler=sampler, seed=args.seed,
-                                           batch_size=args.batch_size, context=context,
-                                           context_frames=k, return_tokens=True)
+            clips, tokens = generate(model, labels, sampler=sampler, seed=args.seed,
+                                     batch_size=args.batch_size, context=context,
+                                     context_frames=k, return_tokens=True)
             seconds = time.perf_counter() - start
             arr = clips_to_uint8(clips)
             row = dict(setting=name, steps=steps, seconds=seconds)

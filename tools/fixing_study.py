@@ -65,7 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--val-points', type=int, default=5,
                    help='teacher-forced validations per run (held-out fix accuracy curve)')
     g = p.add_argument_group('sampling budget (every cell of both models)')
-    g.add_argument('--samples', type=int, default=1000, help='images per cell (10000 in the issue)')
+    g.add_argument('--samples', type=int, default=1000, help='images per cell (10000 for the full study)')
     g.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16, 32])
     g.add_argument('--samplers', nargs='+', default=['maskgit', 'halton', 'fix_all', 'fix_low',
                                                          'maskgit_fix_low'])

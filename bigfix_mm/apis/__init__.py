@@ -1,4 +1,4 @@
 from .inference import generate, init_model
-from .video import context_clips, generate_video
+from .video import context_clips
 
-__all__ = ['generate', 'init_model', 'generate_video', 'context_clips']
+__all__ = ['generate', 'init_model', 'context_clips']

@@ -1,7 +1,5 @@
 from . import checkpoint, model_wrappers, nonfinite
 from .hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
 
-checkpoint.install()
-
 __all__ = ['checkpoint', 'model_wrappers', 'nonfinite', 'FixingSamplerHook', 'GlobalBatchHook',
            'RNGStateHook']

@@ -77,7 +77,7 @@ def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
 
 def _truncated_run_checkpoint(tmp_path):
     from mmengine.runner import Runner
-    from ..tools.test_train import small_cfg
+    from ..conftest import small_cfg
     cfg = small_cfg(tmp_path / 'run', max_iters=2)
     cfg.train_cfg.val_interval = 100
     Runner.from_cfg(cfg).train()
@@ -89,7 +89,7 @@ def _truncated_run_checkpoint(tmp_path):
 @requires_cifar
 def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     from bigfix_mm.engine.launch import build_runner, set_resume
-    from ..tools.test_train import small_cfg
+    from ..conftest import small_cfg
     path = _truncated_run_checkpoint(tmp_path)
     cfg = small_cfg(tmp_path / 'run', max_iters=4)
     set_resume(cfg, 'auto')  # tools/train.py --resume

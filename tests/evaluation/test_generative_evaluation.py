@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.evaluation.random_inception import write_random_inception
 from ..conftest import REPO, requires_cifar
-from ..tools.test_train import small_cfg
+from ..conftest import small_cfg
 
 EVAL_BASE = REPO / 'configs' / '_base_' / 'evaluation' / 'generative_cifar10.py'
 

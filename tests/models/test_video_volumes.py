@@ -218,7 +218,7 @@ def test_bigfix_sample_predict_and_decode_on_volumes():
     assert clips.shape == (2, 3, 3, 8, 8)  # (B, T, 3, H, W), downsample 2
     model.eval()
     stats = model.predict(dict(tokens=tokens, labels=labels))
-    assert len(stats) == 2 and stats[0]['num_tokens'] == N
+    assert len(stats) == 2 and stats[0].num_tokens == N
     with pytest.raises(ValueError, match='evaluate with tools/eval_video.py'):
         model.generate_datasamples(dict(num_batches=2))
 

@@ -16,6 +16,7 @@ class TokenizeImage(BaseTransform):
     Args:
         tokenizer: config of a tokenizer (built once per worker; cheap tokenizers
             only, e.g. RGB quantisation; VQ tokenizers belong to token extraction).
+            In a BIGFix config leave it out: it is ``model.tokenizer``.
 
     Adds ``tokens``: (1, h, w) int64 tensor.
     """
@@ -36,7 +37,11 @@ class RandomTokenInjection(BaseTransform):
     """BIGFix corruption of one sample: mask, then inject random visible tokens.
 
     Thin face of :class:`bigfix_mm.models.injection.TokenInjector` (the one
-    implementation); see it for ``mode`` and ``injection_prob``.
+    implementation). In a BIGFix config write only ``dict(type='RandomTokenInjection')``
+    (plus ``seed`` for validation): its settings are the model's,
+    ``model.injection`` and the codebook size, handed over by
+    :func:`bigfix_mm.engine.config_checks.resolve_config`, so one
+    ``--cfg-options model.injection.injection_prob=P`` reaches every place.
 
     Args:
         codebook_size: K of the tokens.
@@ -52,12 +57,16 @@ class RandomTokenInjection(BaseTransform):
     """
 
     def __init__(self,
-                 codebook_size: int,
+                 codebook_size: Optional[int] = None,
                  injection_prob: float = 0.2,
                  mode: str = 'shuffle',
                  unigram: Optional[Sequence[float]] = None,
                  mask_ratio: Optional[float] = None,
                  seed: Optional[int] = None):
+        if codebook_size is None:
+            raise ValueError('RandomTokenInjection has no codebook_size: in a BIGFix config it '
+                             "takes the model's; load the config through tools/*.py or "
+                             'bigfix_mm.engine.config_checks.resolve_config(cfg).')
         self.injector = TokenInjector(codebook_size, injection_prob, mode, unigram, mask_ratio)
         self.seed = seed
 

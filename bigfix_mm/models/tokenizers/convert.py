@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
+from bigfix_mm.utils.state_dict import mmengine_state_dict
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -35,18 +36,16 @@ _WRAPPER_KEYS = ('ema', 'model', 'state_dict', 'module')
 def extract_state_dict(obj: Any, source: str = 'checkpoint', use_ema: bool = True) -> StateDict:
     """Find the autoencoder's tensors inside a loaded checkpoint object.
 
-    Accepts a plain state dict or a dict holding one under ``ema`` (preferred
-    when ``use_ema``), ``model``, ``state_dict`` or MMEngine's
-    ``ema_state_dict``; strips ``module.`` (DDP) and ``autoencoder.``
+    Accepts a plain state dict, an MMEngine checkpoint (EMA weights as
+    :func:`~bigfix_mm.utils.state_dict.mmengine_state_dict` finds them) or a
+    dict holding one under ``ema`` (preferred when ``use_ema``), ``model``,
+    ``state_dict``; strips ``module.`` (DDP) and ``autoencoder.``
     (VQGANTrainer) prefixes and drops training-only parts (``loss.*``,
     ``discriminator.*``, ``perceptual.*``).
     """
     if not isinstance(obj, Mapping):
         raise CheckpointError(f'{source}: expected a dict of tensors, got {type(obj).__name__}')
-    state = None
-    if use_ema and isinstance(obj.get('ema_state_dict'), Mapping):
-        state = {k[len('module.'):]: v for k, v in obj['ema_state_dict'].items()
-                 if k.startswith('module.')} or None
+    state = mmengine_state_dict(obj, use_ema) if 'ema_state_dict' in obj else None
     if state is None:
         order = _WRAPPER_KEYS if use_ema else _WRAPPER_KEYS[1:]
         for key in order:
