@@ -1,4 +1,6 @@
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,15 @@ def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
     cfg.param_scheduler = []
     cfg.log_level = 'WARNING'
     return resolve_config(cfg)
+
+
+def load_tool(name: str):
+    """The module of ``tools/<name>.py`` (loaded once, as ``tools_<name>``), for tests
+    that call a tool's ``main`` in-process."""
+    key = f'tools_{name}'
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, REPO / 'tools' / f'{name}.py')
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]

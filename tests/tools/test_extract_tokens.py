@@ -12,10 +12,9 @@ from PIL import Image
 
 from bigfix_mm.models.tokenizers import VQAutoencoder
 from bigfix_mm.registry import DATASETS
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
-sys.path.insert(0, str(REPO / 'tools'))
-import extract_tokens as et  # noqa: E402
+et = load_tool('extract_tokens')
 from bigfix_mm.datasets.token_extraction import PROGRESS  # noqa: E402
 
 N_IMAGES = 10

@@ -1,5 +1,4 @@
 """The video path of the tools: token extraction, sampling to MP4 / GIF, evaluation."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,16 +11,9 @@ from mmengine.runner import Runner
 from bigfix_mm.datasets import SyntheticMovingShapes, TokenDataset
 from bigfix_mm.models.tokenizers import PerFrameTokenizer, RGBQuantTokenizer
 from bigfix_mm.utils.video import read_video
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 CONFIG = REPO / 'configs' / 'bigfix_synthetic_video.py'
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_extract_tokens_writes_token_volumes(tmp_path):
