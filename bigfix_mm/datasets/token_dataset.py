@@ -82,8 +82,9 @@ class TokenDataset(BaseDataset):
         if exp['codebook_size'] is not None and k != exp['codebook_size']:
             raise ValueError(
                 f'TokenDataset: codebook_size mismatch: {root}/meta.json says codebook_size={k} '
-                f"but the config expects codebook_size={exp['codebook_size']}. Set the model's "
-                'and dataset\'s codebook_size to the tokenizer\'s, or re-extract the tokens.')
+                f"but the config expects codebook_size={exp['codebook_size']} (in a BIGFix "
+                'config: model.transformer.codebook_size, or model.tokenizer\'s codebook). '
+                'Make it the tokens\' codebook, or re-extract the tokens.')
         grid = tuple(meta.get('grid', ()))
         if exp['grid'] is not None and as_grid3d(grid) != as_grid3d(exp['grid']):
             raise ValueError(f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '

@@ -44,7 +44,7 @@ def test_data_side_reads_the_model_facts():
         assert tokenize.tokenizer == cfg.model.tokenizer
         assert (inject.codebook_size, inject.injection_prob, inject.mode) == (64, 0.0, 'uniform')
     cfg.merge_from_dict({'model.injection.injection_prob': 0.3})  # after a dump and reload
-    assert resolve_config(cfg).val_dataloader.dataset.pipeline[2].injection_prob == 0.3
+    assert resolve_config(cfg).val_dataloader.dataset.pipeline[-2].injection_prob == 0.3
 
 
 @pytest.mark.parametrize('where, value, needle', [

@@ -6,9 +6,10 @@ import sys
 import numpy as np
 import pytest
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from bigfix_mm.datasets import SyntheticMovingShapes, TokenDataset
+from bigfix_mm.engine.config_checks import resolve_config
+from bigfix_mm.engine.launch import build_runner
 from bigfix_mm.models.tokenizers import PerFrameTokenizer, RGBQuantTokenizer
 from bigfix_mm.utils.video import read_video
 from ..conftest import REPO, load_tool
@@ -46,7 +47,7 @@ def checkpoint(tmp_path_factory):
     cfg.custom_hooks[0].update(interval=2, num_samples=2)
     cfg.param_scheduler = []
     cfg.log_level = 'WARNING'
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     assert (work / 'samples' / 'iter_2.png').is_file()  # the hook's video grids
     return work / 'bigfix_synthetic_video.py', work / 'iter_2.pth'
 
@@ -78,12 +79,12 @@ def test_eval_video_reports_consistency_and_kept_context(checkpoint, tmp_path):
 @pytest.mark.parametrize('name', ['bigfix_ucf101', 'bigfix_nuscenes', 'bigfix_synthetic_video'])
 def test_video_configs_agree_and_build(name):
     from bigfix_mm.registry import MODELS
-    cfg = Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
+    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / f'{name}.py')))
     tr = cfg.model.transformer
     dataset = cfg.train_dataloader.dataset
     if dataset.type == 'TokenDataset':
         assert tuple(dataset.grid) == tuple(tr.grid) and dataset.num_classes == tr.num_classes
-        assert cfg.tokenizer.type == 'PerFrameTokenizer' and set(cfg.extract_datasets)
+        assert cfg.model.tokenizer.type == 'PerFrameTokenizer' and set(cfg.extract_datasets)
     assert len(tr.grid) == 3 and tr.grid[0] > 1
     model_cfg = cfg.model.to_dict()
     model_cfg.update(tokenizer=None)  # the VQ weights are user-supplied

@@ -8,6 +8,16 @@ from mmcv.transforms import BaseTransform
 from bigfix_mm.models.injection import TokenInjector
 from bigfix_mm.registry import MODELS, TRANSFORMS
 
+UNRESOLVED = ("in a BIGFix config it takes the model's; load the config through tools/*.py or "
+              'bigfix_mm.engine.config_checks.resolve_config(cfg).')
+
+
+def build_pipeline_tokenizer(transform: str, tokenizer: Optional[dict]):
+    """Build a transform's tokenizer config (``model.tokenizer`` in a BIGFix config)."""
+    if tokenizer is None:
+        raise ValueError(f'{transform} has no tokenizer: {UNRESOLVED}')
+    return MODELS.build(tokenizer)
+
 
 @TRANSFORMS.register_module()
 class TokenizeImage(BaseTransform):
@@ -21,9 +31,8 @@ class TokenizeImage(BaseTransform):
     Adds ``tokens``: (1, h, w) int64 tensor.
     """
 
-    def __init__(self, tokenizer: dict):
-        self.tokenizer_cfg = tokenizer
-        self.tokenizer = MODELS.build(tokenizer)
+    def __init__(self, tokenizer: Optional[dict] = None):
+        self.tokenizer = build_pipeline_tokenizer('TokenizeImage', tokenizer)
 
     def transform(self, results: dict) -> dict:
         img = np.array(results["img"], dtype=np.uint8)  # writable copy
@@ -64,9 +73,7 @@ class RandomTokenInjection(BaseTransform):
                  mask_ratio: Optional[float] = None,
                  seed: Optional[int] = None):
         if codebook_size is None:
-            raise ValueError('RandomTokenInjection has no codebook_size: in a BIGFix config it '
-                             "takes the model's; load the config through tools/*.py or "
-                             'bigfix_mm.engine.config_checks.resolve_config(cfg).')
+            raise ValueError(f'RandomTokenInjection has no codebook_size: {UNRESOLVED}')
         self.injector = TokenInjector(codebook_size, injection_prob, mode, unigram, mask_ratio)
         self.seed = seed
 
