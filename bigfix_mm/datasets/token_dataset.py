@@ -95,7 +95,8 @@ class TokenDataset(BaseDataset):
         if not np.issubdtype(self.tokens.dtype, np.integer):
             raise TypeError(f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
                             'must be integers (uint16 / int32 / int64).')
-        if as_grid3d(self.tokens.shape[1:]) != as_grid3d(grid):
+        shape = tuple(self.tokens.shape[1:])
+        if len(shape) not in (2, 3) or as_grid3d(shape) != as_grid3d(grid):
             raise ValueError(f'TokenDataset: tokens.npy has per-sample shape '
                              f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
         if len(labels) != len(self.tokens):
