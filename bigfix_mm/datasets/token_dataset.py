@@ -18,6 +18,7 @@ from mmengine.dataset import BaseDataset
 from bigfix_mm.models.schedules import as_grid3d
 from bigfix_mm.registry import DATASETS
 from bigfix_mm.utils.files import write_text_atomic
+from bigfix_mm.utils.tokens import check_token_range
 
 TOKEN_FILES = ('tokens.npy', 'labels.npy', 'meta.json')
 
@@ -116,11 +117,8 @@ class TokenDataset(BaseDataset):
                              f'{len(self.tokens)} samples (truncated or unfinished extraction).')
         if self.check_range:
             for start in range(0, len(self.tokens), 65536):
-                chunk = np.asarray(self.tokens[start:start + 65536])
-                if chunk.size and (chunk.min() < 0 or chunk.max() >= k):
-                    raise ValueError(
-                        f'TokenDataset: token id out of range [{chunk.min()}, {chunk.max()}] in '
-                        f'{root}/tokens.npy (samples {start}..) for codebook_size={k}.')
+                check_token_range(np.asarray(self.tokens[start:start + 65536]), k,
+                                  f'TokenDataset: {root}/tokens.npy (samples {start}..)')
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)

@@ -1,4 +1,4 @@
-from .base import BaseTokenizer
+from .base import BaseTokenizer, FrozenTokenizer
 from .diffusers_vq import DiffusersVQTokenizer
 from .quantizer import VectorQuantizer
 from .rgb_quant import RGBQuantTokenizer
@@ -7,6 +7,6 @@ from .vq_autoencoder import VQ_ARCHS, VQAutoencoder, resolve_arch
 from .vqgan import VQGANTokenizer
 
 __all__ = [
-    'BaseTokenizer', 'DiffusersVQTokenizer', 'VectorQuantizer', 'RGBQuantTokenizer', 'VQ_ARCHS',
+    'BaseTokenizer', 'FrozenTokenizer', 'DiffusersVQTokenizer', 'VectorQuantizer', 'RGBQuantTokenizer', 'VQ_ARCHS',
     'VQAutoencoder', 'resolve_arch', 'VQGANTokenizer', 'BaseVideoTokenizer', 'PerFrameTokenizer'
 ]
