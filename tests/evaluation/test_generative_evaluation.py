@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 from bigfix_mm.engine.config_checks import resolve_config
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
-from bigfix_mm.evaluation.random_inception import write_random_inception
+from .random_inception import write_random_inception
 from ..conftest import REPO, requires_cifar
 from ..conftest import small_cfg
 

@@ -9,7 +9,7 @@ import pytest
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.evaluation.curves import read_scalars
-from bigfix_mm.evaluation.random_inception import write_random_inception
+from ..evaluation.random_inception import write_random_inception
 from ..conftest import REPO, load_tool, requires_cifar
 
 
