@@ -11,7 +11,7 @@
 # fails at build time with the path in the message.
 _base_ = [
     './_base_/default_runtime.py',
-    './_base_/models/bigfix_tiny.py',
+    './_base_/models/bigfix_base.py',
     './_base_/datasets/cifar10_vq_tokens.py',
     './_base_/schedules/adamw_warmup_cosine.py',
 ]
@@ -19,8 +19,9 @@ vq_checkpoint = '{{$BIGFIX_VQ_CKPT:work_dirs/vqgan_cifar10/iter_2000.pth}}'
 token_root = '{{$BIGFIX_CIFAR10_TOKENS:data/cifar10_vq_tokens}}'
 
 model = dict(
-    transformer=dict(codebook_size=1024, grid=(8, 8), num_classes=10),
-    # decodes samples (FixingSamplerHook, tools/sample.py); training reads tokens only
+    transformer=dict(grid=(8, 8), num_classes=10),
+    # its 1024 codes are the codebook size; it decodes samples (FixingSamplerHook,
+    # tools/sample.py); training reads tokens only (their meta.json is checked against it)
     tokenizer=dict(type='VQGANTokenizer', arch='cifar-f4', checkpoint=vq_checkpoint),
     sampler=dict(steps=8, cfg_scale=1.0),
 )

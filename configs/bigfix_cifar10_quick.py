@@ -2,12 +2,13 @@
 # CIFAR-10 (shared JPEG copy) with RGB-quantised 8x8 tokens (216 codes), tiny model.
 _base_ = [
     './_base_/default_runtime.py',
-    './_base_/models/bigfix_tiny.py',
+    './_base_/models/bigfix_base.py',
     './_base_/datasets/cifar10_rgbquant.py',
     './_base_/schedules/adamw_warmup_cosine.py',
 ]
 model = dict(
-    transformer=dict(codebook_size=216, grid=(8, 8), num_classes=10),
+    transformer=dict(grid=(8, 8), num_classes=10),
+    # 6 levels per channel = 216 codes: the codebook size of the model and its data
     tokenizer=dict(type='RGBQuantTokenizer', levels=6, downsample=4),
     sampler=dict(steps=8, cfg_scale=1.0),
 )

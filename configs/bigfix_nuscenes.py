@@ -4,16 +4,16 @@
 #   python tools/sample.py configs/bigfix_nuscenes.py CKPT --context-frames 2 --out preds/
 _base_ = [
     './_base_/default_runtime.py',
-    './_base_/models/bigfix_tiny.py',
+    './_base_/models/bigfix_base.py',
     './_base_/datasets/nuscenes_tokens.py',
     './_base_/schedules/adamw_warmup_cosine.py',
 ]
-tokenizer = dict(type='PerFrameTokenizer', frame_batch=64,
-                 tokenizer=dict(type='VQGANTokenizer', arch='llamagen-vq16',
-                                checkpoint='checkpoints/vq_ds16_c2i.pt'))
 model = dict(
-    transformer=dict(size='base', codebook_size=16384, grid=(8, 8, 14), num_classes=1),
-    tokenizer=tokenizer,
+    transformer=dict(size='base', grid=(8, 8, 14), num_classes=1),
+    # extracts the tokens (tools/extract_tokens.py) and decodes samples; 16384 codes
+    tokenizer=dict(type='PerFrameTokenizer', frame_batch=64,
+                   tokenizer=dict(type='VQGANTokenizer', arch='llamagen-vq16',
+                                  checkpoint='checkpoints/vq_ds16_c2i.pt')),
     context_frames=_base_.context_frames,
     label_drop_prob=0.0,
     sampler=dict(type='TokenFixingSampler', steps=16, reveal='halton', fix='low_confidence',

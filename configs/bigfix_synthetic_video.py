@@ -4,13 +4,13 @@
 # evaluate with tools/eval_video.py (temporal consistency + per-frame FD).
 _base_ = [
     './_base_/default_runtime.py',
-    './_base_/models/bigfix_tiny.py',
+    './_base_/models/bigfix_base.py',
     './_base_/datasets/synthetic_video.py',
     './_base_/schedules/adamw_warmup_cosine.py',
 ]
 model = dict(
-    transformer=dict(size=None, width=64, depth=2, heads=2, codebook_size=64, grid=(8, 8, 8),
-                     num_classes=6),
+    transformer=dict(size=None, width=64, depth=2, heads=2, grid=(8, 8, 8), num_classes=6),
+    # tokenizes the clips in the data pipeline (TokenizeVideo) and decodes samples: 64 codes
     tokenizer=dict(type='PerFrameTokenizer',
                    tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4)),
     context_frames=_base_.context_frames,

@@ -4,17 +4,17 @@
 # Global batch 128 (8 GPUs x 16), bf16, the authors' AdamW schedule.
 _base_ = [
     './_base_/default_runtime.py',
-    './_base_/models/bigfix_tiny.py',
+    './_base_/models/bigfix_base.py',
     './_base_/datasets/ucf101_tokens.py',
     './_base_/schedules/adamw_warmup_cosine.py',
 ]
-# read by tools/extract_tokens.py and used to decode samples (weights: user-supplied)
-tokenizer = dict(type='PerFrameTokenizer', frame_batch=64,
-                 tokenizer=dict(type='VQGANTokenizer', arch='llamagen-vq16',
-                                checkpoint='checkpoints/vq_ds16_c2i.pt'))
 model = dict(
-    transformer=dict(size='base', codebook_size=16384, grid=(16, 8, 8), num_classes=101),
-    tokenizer=tokenizer,
+    transformer=dict(size='base', grid=(16, 8, 8), num_classes=101),
+    # extracts the tokens (tools/extract_tokens.py), decodes samples (weights: user-supplied);
+    # its 16384 codes are the codebook size
+    tokenizer=dict(type='PerFrameTokenizer', frame_batch=64,
+                   tokenizer=dict(type='VQGANTokenizer', arch='llamagen-vq16',
+                                  checkpoint='checkpoints/vq_ds16_c2i.pt')),
     sampler=dict(type='TokenFixingSampler', steps=32, reveal='halton', fix='low_confidence',
                  fix_ratio=0.1, cfg_scale=1.5),
 )

@@ -1,4 +1,6 @@
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,14 @@ os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS') or min(2, os.cpu_count() or 1)))
 
 import bigfix_mm  # noqa: E402,F401  (registers everything)
+from mmengine.config import Config  # noqa: E402
+from bigfix_mm.engine import checkpoint  # noqa: E402
+from bigfix_mm.engine.config_checks import resolve_config  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 from bigfix_mm.datasets.paths import shared_dir  # noqa: E402
 
+# what tools/train.py and tools/test.py do before building a Runner (build_runner)
+checkpoint.install()
 if DefaultScope.get_current_instance() is None:
     DefaultScope.get_instance('bigfix_mm_tests', scope_name='mmagic')
 
@@ -56,3 +63,36 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
         expected = ((autoencoder.decode_ids(ids) + 1) / 2).clamp(0, 1)
     assert torch.equal(tokenizer.encode(x), ids)
     assert torch.allclose(tokenizer.decode(ids), expected, atol=1e-6)
+
+
+def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
+    """The quick config shrunk to seconds (CIFAR-10), resolved like tools/train.py does."""
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick.py'))
+    cfg.work_dir = str(work_dir)
+    cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)
+    cfg.train_cfg.max_iters = max_iters
+    cfg.train_cfg.val_interval = 2
+    cfg.train_dataloader.batch_size = 4
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    cfg.train_dataloader.dataset.indices = 64
+    for key in ('val_dataloader', 'test_dataloader'):
+        cfg[key].update(batch_size=8, num_workers=0, persistent_workers=False)
+        cfg[key].dataset.indices = 16
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.default_hooks.logger.interval = 1
+    cfg.param_scheduler = []
+    cfg.log_level = 'WARNING'
+    return resolve_config(cfg)
+
+
+def load_tool(name: str):
+    """The module of ``tools/<name>.py`` (loaded once, as ``tools_<name>``), for tests
+    that call a tool's ``main`` in-process."""
+    key = f'tools_{name}'
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, REPO / 'tools' / f'{name}.py')
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]

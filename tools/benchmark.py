@@ -1,6 +1,6 @@
 """Training and sampling throughput of BIGFix; one JSON line per case.
 
-Defaults are the issue's table (random weights, 16x16 tokens, 16,384 codes,
+Defaults are the reference H100 setting (random weights, 16x16 tokens, 16,384 codes,
 1,000 classes, bf16 on CUDA): training sizes large and base at batch 64, and
 sampling size large, 64 images, 32 steps, CFG (doubled batch)::
 
@@ -81,8 +81,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--repeats', type=int, default=5, help='timed calls per sampler')
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     p.add_argument('--peak-tflops', type=float, default=None,
-                   help='peak matrix TFLOP/s of the device for MFU (e.g. 798 for the H100 '
-                   'in the issue)')
+                   help='peak matrix TFLOP/s of the device for MFU (e.g. 798 for the '
+                   'reference H100)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='also append the JSON lines to this file')
     return p.parse_args(argv)

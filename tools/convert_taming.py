@@ -13,13 +13,13 @@ writes safetensors (or ``.pth``). Use the K=16384 model with --arch taming-f16-1
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.abspath(osp.dirname(__file__)))
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from convert_llamagen import main as _convert_main  # noqa: E402
+from bigfix_mm.models.tokenizers.convert import convert_cli  # noqa: E402
 
 
 def main(argv=None) -> int:
-    return _convert_main(argv, default_arch='taming-f16-1024', what='taming-transformers')
+    return convert_cli(argv, default_arch='taming-f16-1024', what='taming-transformers')
 
 
 if __name__ == '__main__':

@@ -110,7 +110,7 @@ def pick_ref_split(cfg, args) -> Optional[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from bigfix_mm.apis import encode_clips, generate_video, init_model, reconstruct_clips
+    from bigfix_mm.apis import encode_clips, generate, init_model, reconstruct_clips
     from bigfix_mm.utils.images import save_png
     from bigfix_mm.utils.video import clips_to_uint8, make_video_grid_uint8
 
@@ -147,9 +147,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for steps in args.steps:
             sampler = dict(SAMPLER_PRESETS[name], steps=steps, cfg_scale=cfg_scale)
             start = time.perf_counter()
-            clips, tokens = generate_video(model, labels, sampler=sampler, seed=args.seed,
-                                           batch_size=args.batch_size, context=context,
-                                           context_frames=k, return_tokens=True)
+            clips, tokens = generate(model, labels, sampler=sampler, seed=args.seed,
+                                     batch_size=args.batch_size, context=context,
+                                     context_frames=k, return_tokens=True)
             seconds = time.perf_counter() - start
             row = dict(setting=name, steps=steps, seconds=seconds)
             if k is not None:  # given frames must come back bit-identical

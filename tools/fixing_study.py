@@ -65,7 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--val-points', type=int, default=5,
                    help='teacher-forced validations per run (held-out fix accuracy curve)')
     g = p.add_argument_group('sampling budget (every cell of both models)')
-    g.add_argument('--samples', type=int, default=1000, help='images per cell (10000 in the issue)')
+    g.add_argument('--samples', type=int, default=1000, help='images per cell (10000 for the full study)')
     g.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16, 32])
     g.add_argument('--samplers', nargs='+', default=['maskgit', 'halton', 'fix_all', 'fix_low',
                                                          'maskgit_fix_low'])
@@ -140,15 +140,14 @@ def ensure_classifier(args) -> str:
 def evaluate_cell(run_info: Dict[str, str], cell: Cell, args, classifier: str,
                   real_indices: Optional[List[int]], work_dir: str) -> Dict[str, float]:
     """One MMEngine Runner test run of one cell; returns its metrics and wall time."""
-    from mmengine.runner import Runner
-    from bigfix_mm.engine.checkpoint import scope_to_runner
+    from bigfix_mm.engine.launch import build_runner
     cfg = evaluation_config(Config.fromfile(run_info['config']), Config.fromfile(GEN_BASE),
                             work_dir, run_info['checkpoint'], cell, args.samples, args.seed,
                             classifier, args.gen_batch_size, real_indices, args.fd_image_size,
                             args.inception)
     cfg.log_level = 'WARNING'
     start = time.time()
-    runner = scope_to_runner(Runner.from_cfg(cfg))
+    runner = build_runner(cfg)
     runner.test()
     out = {k[len('test/'):]: float(v.current()) for k, v in runner.message_hub.log_scalars.items()
            if k.startswith('test/') and '/' in k[len('test/'):]}

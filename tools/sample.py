@@ -17,7 +17,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import torch  # noqa: E402
 
-from bigfix_mm.apis import context_clips, generate, generate_video, init_model  # noqa: E402
+from bigfix_mm.apis import context_clips, generate, init_model  # noqa: E402
 from bigfix_mm.utils.images import make_grid_uint8, save_png, to_uint8  # noqa: E402
 from bigfix_mm.utils.video import write_clips  # noqa: E402
 
@@ -68,12 +68,11 @@ def main() -> None:
     kwargs = {k: v for k, v in dict(steps=args.steps, cfg_scale=args.cfg).items() if v is not None}
     if args.context_frames is not None:
         context, labels = context_clips(model.cfg, args.context_split, args.num)
-        images = generate_video(model, labels, sampler=sampler, seed=args.seed,
-                                batch_size=args.batch_size, context=context,
-                                context_frames=args.context_frames, **kwargs)
     else:
-        images = generate(model, labels, sampler=sampler, seed=args.seed,
-                          batch_size=args.batch_size, progress=True, **kwargs)
+        context = None
+    images = generate(model, labels, sampler=sampler, seed=args.seed, batch_size=args.batch_size,
+                      progress=True, context=context, context_frames=args.context_frames,
+                      **kwargs)
     out = Path(args.out)
     if images.dim() == 5:  # (B, T, 3, H, W) clips
         names = [f'{i:06d}_class{label}' for i, label in enumerate(labels.tolist())]

@@ -16,7 +16,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
-import bigfix_mm  # noqa: E402,F401  (registers components; safe checkpoint loading)
+import bigfix_mm  # noqa: E402,F401  (registers components)
 from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir,  # noqa: E402
                                      finish_launch, prepare_launch, set_resume)
 

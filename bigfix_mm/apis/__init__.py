@@ -1,5 +1,4 @@
 from .inference import generate, init_model
-from .video import context_clips, encode_clips, generate_video, reconstruct_clips
+from .video import context_clips, encode_clips, reconstruct_clips
 
-__all__ = ['generate', 'init_model', 'generate_video', 'context_clips',
-           'encode_clips', 'reconstruct_clips']
+__all__ = ['generate', 'init_model', 'context_clips', 'encode_clips', 'reconstruct_clips']

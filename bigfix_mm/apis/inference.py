@@ -7,6 +7,7 @@ from mmengine.registry import init_default_scope
 
 from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.registry import MODELS
+from bigfix_mm.utils.state_dict import mmengine_state_dict
 
 
 def init_model(config: Union[str, Config],
@@ -23,16 +24,17 @@ def init_model(config: Union[str, Config],
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     import bigfix_mm  # noqa: F401  (register components)
+    from bigfix_mm.engine.config_checks import resolve_config
+    resolve_config(cfg)  # the data side of model.cfg reads the model's facts
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
-        raw = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
-        if not use_ema and raw:  # EMAHook swapped the raw weights into ema_state_dict
-            state = {k[len('module.'):]: v for k, v in raw.items() if k.startswith('module.')}
-        else:
-            state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-            state = {k[len('module.'):] if k.startswith('module.') else k: v
-                     for k, v in state.items()}
+        state = mmengine_state_dict(ckpt, use_ema) if isinstance(ckpt, dict) else None
+        if state is None:
+            raise ValueError(f'{checkpoint} is not an MMEngine checkpoint (no state_dict): '
+                             'convert it first (tools/convert_*.py).')
+        state = {k[len('module.'):] if k.startswith('module.') else k: v
+                 for k, v in state.items()}
         load_model_state(model, state, source=str(checkpoint))
     model.cfg = cfg
     return model.to(device).eval()
@@ -60,22 +62,51 @@ def generate(model: torch.nn.Module,
              seed: int = 0,
              batch_size: int = 64,
              progress: bool = False,
-             **sampler_kwargs) -> torch.Tensor:
-    """Generate images for ``labels``.
+             context: Optional[torch.Tensor] = None,
+             context_frames: Optional[int] = None,
+             return_tokens: bool = False,
+             **sampler_kwargs):
+    """Generate images (or clips) for ``labels``, optionally continuing given frames.
+
+    Args:
+        model: a :class:`BIGFix` with a tokenizer.
+        labels: (B,) class ids.
+        sampler: a sampler config or object; default the model's.
+        seed: seeds one generator for the whole call.
+        batch_size: samples per forward batch.
+        progress: show a progress bar.
+        context: video: (B, T, H, W) or (B, k, H, W) int64 token ids of given frames.
+        context_frames: k, the number of given frames (default: ``context``'s frame
+            count when it holds fewer than T frames).
+        return_tokens: also return the (B, *grid) token ids.
+        **sampler_kwargs: overrides forwarded to the sampler (steps, cfg_scale, ...).
 
     Returns:
-        (B, 3, H, W) float RGB in [0, 1] on the CPU. The same seed, labels and
-        batch size give the same images.
+        (B, 3, H, W) float RGB in [0, 1] on the CPU (images), or (B, T, 3, H, W)
+        with a video tokenizer; with ``return_tokens`` a pair ``(pixels, tokens)``.
+        The same seed, labels, context and batch size give the same output.
     """
     labels = torch.as_tensor(labels, dtype=torch.long)
+    if context is not None and context.shape[0] != labels.shape[0]:
+        raise ValueError(f'context holds {context.shape[0]} clips for {labels.shape[0]} labels')
     built = MODELS.build(sampler) if isinstance(sampler, dict) else sampler
     gen = torch.Generator(device=model.device).manual_seed(seed)
-    chunks = labels.split(batch_size)
+    starts = range(0, len(labels), batch_size)
     if progress:
         from tqdm import tqdm
-        chunks = tqdm(chunks, desc='sampling', unit='batch')
-    images = []
-    for chunk in chunks:
-        tokens = model.sample(chunk.to(model.device), sampler=built, generator=gen, **sampler_kwargs)
-        images.append(model.decode(tokens).cpu())
-    return torch.cat(images)
+        starts = tqdm(starts, desc='sampling', unit='batch')
+    pixels, tokens = [], []
+    for start in starts:
+        extra = dict(sampler_kwargs)
+        if context is not None:
+            extra.update(context=context[start:start + batch_size].to(model.device),
+                         context_frames=context_frames)
+        ids = model.sample(labels[start:start + batch_size].to(model.device), sampler=built,
+                           generator=gen, **extra)
+        tokens.append(ids.cpu())
+        pixels.append(model.decode(ids).cpu())
+    out = torch.cat(pixels)
+    if context is not None and out.dim() != 5:
+        raise ValueError(f'the model decodes to {tuple(out.shape)}, not clips: set '
+                         "model.tokenizer=dict(type='PerFrameTokenizer', tokenizer=...).")
+    return (out, torch.cat(tokens)) if return_tokens else out

@@ -1,57 +1,12 @@
-"""Video generation API: sampling with given frames, and context clips from a config."""
-from typing import Optional, Sequence, Tuple, Union
+"""Context clips from a config: the given frames :func:`generate` continues."""
+import copy
+from typing import Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config
 
-from bigfix_mm.registry import DATASETS, MODELS
-
-
-@torch.no_grad()
-def generate_video(model: torch.nn.Module,
-                   labels: Union[Sequence[int], torch.Tensor],
-                   sampler: Optional[dict] = None,
-                   seed: int = 0,
-                   batch_size: int = 16,
-                   context: Optional[torch.Tensor] = None,
-                   context_frames: Optional[int] = None,
-                   return_tokens: bool = False,
-                   **sampler_kwargs):
-    """Generate clips for ``labels``, optionally continuing given frames.
-
-    Args:
-        model: a :class:`BIGFix` over a (T, H, W) grid with a video tokenizer
-            (``PerFrameTokenizer`` or a 3D tokenizer).
-        context: (B, T, H, W) or (B, k, H, W) int64 token ids of given frames.
-        context_frames: k, the number of given frames (default: ``context``'s
-            frame count when it holds fewer than T frames).
-
-    Returns:
-        (B, T, 3, H, W) float RGB in [0, 1] on the CPU, and with
-        ``return_tokens`` also the (B, T, h, w) token ids. The same seed,
-        labels, context and batch size give the same clips.
-    """
-    labels = torch.as_tensor(labels, dtype=torch.long)
-    if context is not None and context.shape[0] != labels.shape[0]:
-        raise ValueError(f'context holds {context.shape[0]} clips for {labels.shape[0]} labels')
-    built = MODELS.build(sampler) if isinstance(sampler, dict) else sampler
-    gen = torch.Generator(device=model.device).manual_seed(seed)
-    clips, tokens = [], []
-    for start in range(0, len(labels), batch_size):
-        chunk = labels[start:start + batch_size].to(model.device)
-        extra = dict(sampler_kwargs)
-        if context is not None:
-            extra.update(context=context[start:start + batch_size].to(model.device),
-                         context_frames=context_frames)
-        ids = model.sample(chunk, sampler=built, generator=gen, **extra)
-        tokens.append(ids.cpu())
-        clips.append(model.decode(ids).cpu())
-    out = torch.cat(clips)
-    if out.dim() != 5:
-        raise ValueError(f'the model decodes to {tuple(out.shape)}, not clips: set '
-                         "model.tokenizer=dict(type='PerFrameTokenizer', tokenizer=...).")
-    return (out, torch.cat(tokens)) if return_tokens else out
+from bigfix_mm.registry import DATASETS
 
 
 @torch.no_grad()
@@ -100,7 +55,8 @@ def context_clips(cfg: Config, split: str = 'val', num: int = 16,
     if key not in cfg:
         raise KeyError(f'config has no {key}: choose --context-split among '
                        f"{[k[:-len('_dataloader')] for k in cfg if k.endswith('_dataloader')]}")
-    dataset = DATASETS.build(cfg[key].dataset)
+    from bigfix_mm.engine.config_checks import resolve_config
+    dataset = DATASETS.build(resolve_config(copy.deepcopy(cfg))[key].dataset)
     if len(dataset) < start + num:
         raise ValueError(f'{key}.dataset holds {len(dataset)} clips; asked for {num} from {start}')
     tokens, labels = [], []

@@ -10,7 +10,7 @@ clip keeps them, and identity and position can be read back from pixels
 (:mod:`bigfix_mm.evaluation.video`). Sample ``i`` of a split is a pure function
 of ``(seed, split, i)``.
 """
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -145,8 +145,3 @@ class SyntheticMovingShapes(BaseDataset):
         info.update(frames=self.render(desc), boxes=desc['boxes'],
                     colors=np.asarray(desc['colors']), num_frames=self.num_frames)
         return info
-
-
-def palette_array() -> Tuple[np.ndarray, np.ndarray]:
-    """(background (3,), palette (P, 3)) as int arrays."""
-    return np.asarray(BACKGROUND), np.asarray(PALETTE)

@@ -16,7 +16,10 @@ import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
 
+from bigfix_mm.models.schedules import as_grid3d
 from bigfix_mm.registry import DATASETS
+from bigfix_mm.utils.files import write_text_atomic
+from bigfix_mm.utils.tokens import check_token_range
 
 TOKEN_FILES = ('tokens.npy', 'labels.npy', 'meta.json')
 
@@ -33,10 +36,7 @@ def token_dtype(codebook_size: int) -> np.dtype:
 
 def write_token_meta(out_dir: str | Path, **meta) -> None:
     """Write ``meta.json`` atomically."""
-    path = Path(out_dir) / 'meta.json'
-    tmp = path.with_suffix('.json.tmp')
-    tmp.write_text(json.dumps(meta, indent=2))
-    tmp.replace(path)
+    write_text_atomic(Path(out_dir) / 'meta.json', json.dumps(meta, indent=2))
 
 
 @DATASETS.register_module()
@@ -45,7 +45,8 @@ class TokenDataset(BaseDataset):
 
     Args:
         data_root: folder holding the three files above.
-        codebook_size: expected K (must equal the metadata's).
+        codebook_size: expected K (must equal the metadata's); None: the metadata's.
+            In a BIGFix config leave these three out: they are the model's.
         grid: expected token grid; None skips the check.
         num_classes: expected class count; None skips the check.
         check_range: scan ids once (chunked) for values outside [0, K).
@@ -55,7 +56,7 @@ class TokenDataset(BaseDataset):
 
     def __init__(self,
                  data_root: str,
-                 codebook_size: int,
+                 codebook_size: Optional[int] = None,
                  grid: Optional[Sequence[int]] = None,
                  num_classes: Optional[int] = None,
                  check_range: bool = True,
@@ -90,13 +91,14 @@ class TokenDataset(BaseDataset):
     def _validate(self, labels: np.ndarray) -> None:
         meta, exp, root = self.meta, self.expected, self.root
         k = meta.get('codebook_size')
-        if k != exp['codebook_size']:
+        if exp['codebook_size'] is not None and k != exp['codebook_size']:
             raise ValueError(
                 f'TokenDataset: codebook_size mismatch: {root}/meta.json says codebook_size={k} '
-                f"but the config expects codebook_size={exp['codebook_size']}. Set the model's "
-                'and dataset\'s codebook_size to the tokenizer\'s, or re-extract the tokens.')
+                f"but the config expects codebook_size={exp['codebook_size']} (in a BIGFix "
+                'config: model.transformer.codebook_size, or model.tokenizer\'s codebook). '
+                'Make it the tokens\' codebook, or re-extract the tokens.')
         grid = tuple(meta.get('grid', ()))
-        if exp['grid'] is not None and _grid3d(grid) != _grid3d(exp['grid']):
+        if exp['grid'] is not None and as_grid3d(grid) != as_grid3d(exp['grid']):
             raise ValueError(f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '
                              f"config expects grid={list(exp['grid'])}.")
         if exp['num_classes'] is not None and meta.get('num_classes') not in (None, exp['num_classes']):
@@ -105,7 +107,8 @@ class TokenDataset(BaseDataset):
         if not np.issubdtype(self.tokens.dtype, np.integer):
             raise TypeError(f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
                             'must be integers (uint16 / uint32 / int32 / int64).')
-        if tuple(self.tokens.shape[1:]) != grid and _grid3d(self.tokens.shape[1:]) != _grid3d(grid):
+        shape = tuple(self.tokens.shape[1:])
+        if len(shape) not in (2, 3) or as_grid3d(shape) != as_grid3d(grid):
             raise ValueError(f'TokenDataset: tokens.npy has per-sample shape '
                              f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
         if len(labels) != len(self.tokens):
@@ -125,19 +128,12 @@ class TokenDataset(BaseDataset):
                              f'{len(self.tokens)} samples (truncated or unfinished extraction).')
         if self.check_range:
             for start in range(0, len(self.tokens), 65536):
-                chunk = np.asarray(self.tokens[start:start + 65536])
-                if chunk.size and (chunk.min() < 0 or chunk.max() >= k):
-                    raise ValueError(
-                        f'TokenDataset: token id out of range [{chunk.min()}, {chunk.max()}] in '
-                        f'{root}/tokens.npy (samples {start}..) for codebook_size={k}.')
+                check_token_range(np.asarray(self.tokens[start:start + 65536]), k,
+                                  f'TokenDataset: {root}/tokens.npy (samples {start}..)')
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
         ids = np.asarray(self.tokens[info['token_index']], dtype=np.int64)
-        info['tokens'] = torch.from_numpy(ids.reshape(_grid3d(ids.shape)))
+        info['tokens'] = torch.from_numpy(ids.reshape(as_grid3d(ids.shape)))
         return info
 
-
-def _grid3d(grid: Sequence[int]) -> tuple:
-    grid = tuple(int(g) for g in grid)
-    return (1, ) + grid if len(grid) == 2 else grid

@@ -2,7 +2,5 @@ from . import checkpoint, fsdp, model_wrappers, nonfinite
 from .hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
 from .log_processor import EvalLogProcessor
 
-checkpoint.install()
-
 __all__ = ['checkpoint', 'fsdp', 'model_wrappers', 'nonfinite', 'EvalLogProcessor', 'FixingSamplerHook',
            'GlobalBatchHook', 'RNGStateHook']

@@ -1,39 +1,131 @@
-"""Config validation before any work starts (tools/train.py, tools/test.py).
+"""A BIGFix config's facts, each with one owner, and the checks that remain.
 
-Checks that the codebook size, token grid and class count agree across the
-tokenizers, token metadata (``meta.json``), model, data pipelines and
-samplers; that the images are a size the tokenizer accepts; that every
-sampler's ``steps`` lies in [1, number of tokens]; and that an FSDP run asks
-for no hook or clipping that FSDP cannot run (:mod:`bigfix_mm.engine.fsdp`).
-Each problem names the config fields involved and the fix; all problems are
-reported at once.
+Owners: the only places a BIGFix config states these facts::
 
-Only static facts are used (config values, class defaults, small metadata
-files); nothing is built, so a check takes milliseconds. Facts that cannot be
-known statically (e.g. a diffusers VQ model's codebook) are skipped here and
-checked when the model is built.
+    model.tokenizer                  the tokenizer; its codebook is the codebook size
+    model.transformer.codebook_size  only when there is no model tokenizer (pre-extracted tokens)
+    model.transformer.grid           token grid (H, W) or (T, H, W)
+    model.transformer.num_classes    class count
+    model.injection                  injection_prob, mode (+ unigram, mask_ratio)
+
+:func:`resolve_config` hands them, after every ``--cfg-options`` override, to
+the parts that need them: ``TokenDataset`` (codebook_size, grid, num_classes),
+``RandomTokenInjection`` (codebook_size and ``model.injection``) and
+``TokenizeImage`` / ``TokenizeVideo`` (``model.tokenizer``). A config that
+states one of them a second time is rejected with both places named. So
+``--cfg-options model.injection.injection_prob=0`` changes p wherever the
+corruption runs (data pipeline or the model), and
+``model.transformer.codebook_size=K`` (or the tokenizer) the codebook everywhere.
+
+:func:`check_config` then compares what the data will be against the model:
+image size vs tokenizer and grid, frame count, the datasets' class counts and
+sampler steps. The token metadata (``meta.json``) is checked by
+``TokenDataset`` when it is built. All problems are reported at once, before
+anything is built.
 """
 import inspect
-import json
-import math
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from bigfix_mm.models.schedules import as_grid3d
 from bigfix_mm.registry import DATASETS, MODELS
 
 SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 TOKENIZE_TRANSFORMS = ('TokenizeImage', 'TokenizeVideo')
 NATIVE_IMAGE_SIZE = {'CIFAR10JPEG': 32, 'FashionMNIST': 28}
+TOKEN_FACTS = ('codebook_size', 'grid', 'num_classes')
+INJECTION_KEYS = ('codebook_size', 'injection_prob', 'mode', 'unigram', 'mask_ratio')
+# set by resolve_config: the data side holds copies it made (refreshed on the next call)
+RESOLVED_KEY = 'facts_resolved_from_model'
 
 
 class ConfigError(ValueError):
     """The config is inconsistent; the message lists every problem and its fix."""
 
 
+def prepare_config(cfg: Config) -> Config:
+    """:func:`resolve_config` then :func:`check_config` (what the tools run)."""
+    resolve_config(cfg)
+    check_config(cfg)
+    return cfg
+
+
+# ------------------------------------------------------------------ owners
+def resolve_config(cfg: Config) -> Config:
+    """Hand the model's facts to the data side, in place (see the module docstring).
+
+    Idempotent: a config resolved before (e.g. the copy a Runner dumps into its
+    work dir) has its copies refreshed from the model. Non-BIGFix configs pass.
+
+    Raises:
+        ConfigError: a fact is stated in two places (both are named).
+    """
+    model = cfg.get('model') or {}
+    if model.get('type') != 'BIGFix':
+        return cfg
+    refresh = bool(cfg.get(RESOLVED_KEY))
+    problems: List[str] = []
+    tr = model.setdefault('transformer', {})
+    k = _codebook_owner(model, tr, refresh, problems)
+    injection = dict(model.get('injection') or {})
+    for _, dataset, path in _datasets(cfg):
+        for i, t in enumerate(dataset.get('pipeline') or []):
+            if not isinstance(t, dict):
+                continue
+            where = f'{path}.pipeline[{i}] ({t.get("type")})'
+            if t.get('type') == 'RandomTokenInjection':
+                stated = {key: t[key] for key in INJECTION_KEYS if key in t}
+                if stated and not refresh:
+                    problems.append(
+                        f'injection is set in two places: model.injection={injection} and '
+                        f'{where} with {stated}. The transform reads model.injection: remove '
+                        f'{sorted(stated)} from the pipeline entry (change p or the mode with '
+                        '--cfg-options model.injection.injection_prob=P model.injection.mode=M).')
+                for key in INJECTION_KEYS[1:]:
+                    t.pop(key, None)
+                t.update(codebook_size=k, **injection)
+            elif t.get('type') in TOKENIZE_TRANSFORMS:
+                if t.get('tokenizer') is not None and not refresh:
+                    problems.append(f'the tokenizer is set in two places: model.tokenizer and '
+                                    f'{where}.tokenizer: remove the pipeline\'s; the transform '
+                                    'uses model.tokenizer.')
+                if model.get('tokenizer') is None:
+                    problems.append(f'{where} needs model.tokenizer: set it in the model.')
+                t['tokenizer'] = model.get('tokenizer')
+        if dataset.get('type') == 'TokenDataset':
+            stated = {key: dataset[key] for key in TOKEN_FACTS if key in dataset}
+            if stated and not refresh:
+                problems.append(
+                    f'{path} states {stated}, also set in model.transformer: remove them from '
+                    'the dataset; it reads model.transformer (and checks its meta.json).')
+            dataset.update(codebook_size=k, grid=tr.get('grid'), num_classes=tr.get('num_classes'))
+    if problems:
+        raise ConfigError(f'{len(problems)} config problem(s) found before starting:\n' +
+                          '\n'.join(f'  - {p}' for p in problems))
+    cfg[RESOLVED_KEY] = True
+    return cfg
+
+
+def _codebook_owner(model: dict, tr: dict, refresh: bool, problems: List[str]) -> Optional[int]:
+    """K: the model tokenizer's codebook when statically known, else the transformer's."""
+    facts = tokenizer_facts(model.get('tokenizer'))
+    if facts is None:
+        if tr.get('codebook_size') is None:
+            problems.append('the codebook size is unknown: set model.transformer.codebook_size '
+                            '(pre-extracted tokens: their meta.json codebook_size).')
+        return tr.get('codebook_size')
+    if tr.get('codebook_size') is not None and not refresh:
+        problems.append(f"the codebook size is set in two places: model.tokenizer ({facts[2]}) "
+                        f"and model.transformer.codebook_size={tr['codebook_size']}: remove the "
+                        'transformer\'s; it is read from the tokenizer.')
+    tr['codebook_size'] = facts[0]
+    return facts[0]
+
+
+# ------------------------------------------------------------------ checks
 def check_config(cfg: Config) -> None:
-    """Raise :class:`ConfigError` listing every inconsistency of a BIGFix config."""
+    """Raise :class:`ConfigError` listing every mismatch between data and model."""
     problems = collect_problems(cfg)
     if problems:
         raise ConfigError(f'{len(problems)} config problem(s) found before starting:\n' +
@@ -41,28 +133,25 @@ def check_config(cfg: Config) -> None:
 
 
 def collect_problems(cfg: Config) -> List[str]:
-    """Every inconsistency as a message (empty for a consistent or non-BIGFix config)."""
+    """Every mismatch as a message (empty for a consistent or non-BIGFix config)."""
     from .fsdp import fsdp_problems
     strategy_problems = fsdp_problems(cfg)  # hooks / clipping that FSDP cannot run
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
         return strategy_problems
     tr = _with_defaults(MODELS, model.get('transformer') or {})
-    k, num_classes = tr.get('codebook_size'), tr.get('num_classes')
     grid = tuple(int(g) for g in tr.get('grid', ()))
     if len(grid) not in (2, 3) or min(grid, default=0) < 1:
         return strategy_problems + [f'model.transformer.grid={list(grid)} must be (H, W) or '
                                     '(T, H, W) positive ints']
-    grid3 = (1, ) + grid if len(grid) == 2 else grid
-    num_tokens = math.prod(grid3)
+    grid3 = as_grid3d(grid)
     problems: List[str] = list(strategy_problems)
-    problems += _check_tokenizers(cfg, model, k, grid3)
-    problems += _check_pipelines_and_data(cfg, k, grid3, num_classes)
-    problems += _check_samplers(cfg, model, num_tokens, grid)
+    problems += _check_image_sizes(cfg, model, grid3)
+    problems += _check_class_counts(cfg, tr.get('num_classes'))
+    problems += _check_samplers(cfg, model, grid3[0] * grid3[1] * grid3[2], grid)
     return problems
 
 
-# ------------------------------------------------------------------ tokenizers
 def tokenizer_facts(tok: Optional[dict]) -> Optional[Tuple[int, int, str]]:
     """(codebook_size, downsample, description) of a tokenizer config, or None if unknown."""
     if not tok:
@@ -89,51 +178,33 @@ def tokenizer_facts(tok: Optional[dict]) -> Optional[Tuple[int, int, str]]:
     return None
 
 
-def _tokenizer_sources(cfg: Config, model: dict) -> Iterator[Tuple[str, dict, Optional[str]]]:
-    """(field path, tokenizer config, dataloader split or None)."""
-    if model.get('tokenizer'):
-        yield 'model.tokenizer', model['tokenizer'], None
-    for split, dataset, path in _datasets(cfg):
-        for i, t in enumerate(dataset.get('pipeline') or []):
-            if isinstance(t, dict) and t.get('type') in TOKENIZE_TRANSFORMS and t.get('tokenizer'):
-                yield f'{path}.pipeline[{i}].tokenizer', t['tokenizer'], split
-
-
-def _check_tokenizers(cfg: Config, model: dict, k: int, grid3: tuple) -> List[str]:
+def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:
+    """Images a pipeline tokenizes must give the model's grid (and frame count)."""
     problems = []
-    for where, tok, split in _tokenizer_sources(cfg, model):
-        facts = tokenizer_facts(tok)
-        if facts is None:
-            continue
-        tok_k, down, desc = facts
-        if tok_k != k:
-            problems.append(f'{where}: {desc} but model.transformer.codebook_size={k}. Set '
-                            f'model.transformer.codebook_size={tok_k} (and every '
-                            'RandomTokenInjection / TokenDataset codebook_size), or use a '
-                            f'tokenizer with {k} codes.')
-        if split is None:
-            continue
-        dataset = _dataset_of(cfg, split)
-        size = image_size(dataset)
+    for split, dataset, path in _datasets(cfg):
+        tokenizers = [t for t in dataset.get('pipeline') or []
+                      if isinstance(t, dict) and t.get('type') in TOKENIZE_TRANSFORMS]
+        facts = tokenizer_facts(model.get('tokenizer')) if tokenizers else None
+        size = image_size(dataset) if facts else None
         if size is None:
             continue
-        h, w = size
+        down, (h, w) = facts[1], size
         if h % down or w % down:
-            problems.append(f'{split}.dataset gives {h}x{w} images, which {where} (downsample '
+            problems.append(f'{path} gives {h}x{w} images, which model.tokenizer (downsample '
                             f'{down}) does not accept: crop or resize to a multiple of {down}, '
                             f'e.g. dict(type=\'CenterCropResize\', size={h // down * down}) '
                             'before tokenizing.')
         elif (h // down, w // down) != grid3[1:]:
             shown = list(grid3) if grid3[0] > 1 else list(grid3[1:])
-            problems.append(f'{split}.dataset gives {h}x{w} images -> {h // down}x{w // down} '
-                            f'tokens with {where} (downsample {down}), but '
-                            f'model.transformer.grid={shown}. '
-                            f'Set the grid\'s (H, W) to ({h // down}, {w // down}) or resize '
-                            f'the images to {grid3[1] * down}x{grid3[2] * down}.')
+            problems.append(f'{path} gives {h}x{w} images -> {h // down}x{w // down} tokens '
+                            f'with model.tokenizer (downsample {down}), but '
+                            f'model.transformer.grid={shown}. Set the grid\'s (H, W) to '
+                            f'({h // down}, {w // down}) or resize the images to '
+                            f'{grid3[1] * down}x{grid3[2] * down}.')
         frames = _with_defaults(DATASETS, dataset).get('num_frames')
         if frames is not None and int(frames) != grid3[0]:
-            problems.append(f'{split}.dataset.num_frames={frames} but model.transformer.grid '
-                            f'has T={grid3[0]} frames: make them equal.')
+            problems.append(f'{path}.num_frames={frames} but model.transformer.grid has '
+                            f'T={grid3[0]} frames: make them equal.')
     return problems
 
 
@@ -161,50 +232,15 @@ def image_size(dataset: dict) -> Optional[Tuple[int, int]]:
     return size
 
 
-# -------------------------------------------------------- pipelines and data
-def _check_pipelines_and_data(cfg: Config, k: int, grid3: tuple, num_classes: int) -> List[str]:
+def _check_class_counts(cfg: Config, num_classes: int) -> List[str]:
     problems = []
-    for split, dataset, path in _datasets(cfg):
-        for i, t in enumerate(dataset.get('pipeline') or []):
-            if isinstance(t, dict) and t.get('type') == 'RandomTokenInjection' and \
-                    t.get('codebook_size') != k:
-                problems.append(f"{path}.pipeline[{i}] (RandomTokenInjection).codebook_size="
-                                f"{t.get('codebook_size')} but model.transformer.codebook_size="
-                                f'{k}: set both to the tokenizer\'s codebook size.')
-        if dataset.get('type') == 'TokenDataset':
-            problems += _check_token_dataset(dataset, path, k, grid3, num_classes)
-            continue
+    for _, dataset, path in _datasets(cfg):
         classes = dataset_num_classes(dataset)
-        if classes is not None and classes != num_classes:
+        if dataset.get('type') != 'TokenDataset' and classes is not None \
+                and classes != num_classes:
             problems.append(f"{path} ({dataset.get('type')}) has {classes} classes but "
                             f'model.transformer.num_classes={num_classes}: set '
                             f'model.transformer.num_classes={classes}.')
-    return problems
-
-
-def _check_token_dataset(dataset: dict, path: str, k: int, grid3: tuple, c: int) -> List[str]:
-    problems = []
-    expected = dict(codebook_size=k, grid=grid3, num_classes=c)
-    for key, value in expected.items():
-        given = dataset.get(key)
-        if given is not None and _norm(key, given) != value:
-            problems.append(f'{path}.{key}={_show(given)} but model.transformer.{key}='
-                            f'{_show(value)}: set both to the value of the extracted tokens '
-                            '(meta.json).')
-    meta_path = Path(str(dataset.get('data_root', ''))) / 'meta.json'
-    if dataset.get('data_root') and meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text())
-        except ValueError as err:
-            return problems + [f'{meta_path} is not valid JSON ({err}): re-run '
-                               'tools/extract_tokens.py.']
-        for key, value in expected.items():
-            if meta.get(key) is not None and _norm(key, meta[key]) != value:
-                problems.append(f'{meta_path} says {key}={_show(meta[key])} (tokenizer '
-                                f"{meta.get('tokenizer', '?')}) but model.transformer.{key}="
-                                f'{_show(value)}: set model.transformer.{key} (and '
-                                f'{path}.{key}) to {_show(meta[key])}, or re-extract the tokens '
-                                'with the intended tokenizer.')
     return problems
 
 
@@ -220,7 +256,6 @@ def dataset_num_classes(dataset: dict) -> Optional[int]:
     return len(classes) if classes else None
 
 
-# ------------------------------------------------------------------- samplers
 def _check_samplers(cfg: Config, model: dict, num_tokens: int, grid: tuple) -> List[str]:
     problems = []
     for where, steps in _sampler_steps(cfg, model):
@@ -263,21 +298,17 @@ def _metrics(evaluator: Any) -> List[dict]:
 
 # -------------------------------------------------------------------- helpers
 def _datasets(cfg: Config) -> Iterator[Tuple[str, dict, str]]:
+    """(split, innermost dataset config, its field path) of every dataloader."""
+    seen = set()
     for split in SPLITS:
-        dataset = _dataset_of(cfg, split)
-        if dataset:
-            path = f'{split}.dataset'
-            while isinstance(dataset.get('dataset'), dict):  # wrappers (RepeatDataset, ...)
-                dataset, path = dataset['dataset'], path + '.dataset'
+        loader = cfg.get(split)
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        path = f'{split}.dataset'
+        while isinstance(dataset, dict) and isinstance(dataset.get('dataset'), dict):
+            dataset, path = dataset['dataset'], path + '.dataset'  # wrappers (RepeatDataset)
+        if isinstance(dataset, dict) and id(dataset) not in seen:
+            seen.add(id(dataset))
             yield split, dataset, path
-
-
-def _dataset_of(cfg: Config, split: str) -> Optional[dict]:
-    loader = cfg.get(split)
-    dataset = loader.get('dataset') if isinstance(loader, dict) else None
-    while isinstance(dataset, dict) and isinstance(dataset.get('dataset'), dict):
-        dataset = dataset['dataset']
-    return dataset if isinstance(dataset, dict) else None
 
 
 def _registered(registry, kind: Optional[str]):
@@ -313,14 +344,3 @@ def _hw(size: Any, wh: bool = False) -> Tuple[int, int]:
         return size, size
     a, b = (int(s) for s in size)
     return (b, a) if wh else (a, b)  # MMCV scales / crop sizes are (w, h)
-
-
-def _norm(key: str, value: Any) -> Any:
-    if key == 'grid':
-        grid = tuple(int(g) for g in value)
-        return (1, ) + grid if len(grid) == 2 else grid
-    return value
-
-
-def _show(value: Any) -> Any:
-    return list(value) if isinstance(value, (tuple, list)) else value

@@ -9,8 +9,9 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from . import checkpoint
 from .checkpoint import find_resume_checkpoint, scope_to_runner
-from .config_checks import check_config
+from .config_checks import prepare_config
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -71,9 +72,12 @@ def set_resume(cfg: Config, resume: Optional[str]) -> None:
 
 
 def build_runner(cfg: Config):
-    """Check the config, then build ``Runner`` (or ``cfg.runner_type``, e.g. FlexibleRunner)
-    whose ``load_from`` / ``resume`` checkpoints load with bigfix_mm's safe loader."""
-    check_config(cfg)
+    """Resolve and check the config, install the safe checkpoint loader and the atomic
+    file backend in MMEngine (this process only; ``import bigfix_mm`` changes
+    nothing), then build ``Runner`` (or ``cfg.runner_type``, e.g. FlexibleRunner) whose
+    ``load_from`` / ``resume`` checkpoints load with bigfix_mm's safe loader."""
+    prepare_config(cfg)
+    checkpoint.install()
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
         return scope_to_runner(RUNNERS.build(cfg))

@@ -3,13 +3,14 @@
 Trained by ``tools/train_classifier.py`` on the real training split; saved as a
 plain dict of tensors and numbers and loaded with ``weights_only=True``.
 """
-import os
 import os.path as osp
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from bigfix_mm.utils.files import atomic_path
 
 # Per-channel RGB statistics of the CIFAR-10 training split (in [0, 1]).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -77,11 +78,9 @@ class CifarClassifier(nn.Module):
 
 def save_classifier(path: str, model: CifarClassifier, meta: Optional[dict] = None) -> None:
     """Write config, state dict and ``meta`` (numbers / strings) atomically."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     payload = dict(config=dict(model.config), state_dict=model.state_dict(), meta=dict(meta or {}))
-    tmp = f'{path}.tmp.{os.getpid()}'
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_classifier(path: Optional[str], map_location='cpu',

@@ -3,12 +3,12 @@
 Pure numpy / torch (no MMagic import), shared by the feature-distance metrics.
 """
 import json
-import os
-import os.path as osp
 from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
+
+from bigfix_mm.utils.files import atomic_path
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -68,10 +68,8 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray,
 
 def save_statistics(path: str, mean: np.ndarray, cov: np.ndarray, meta: dict) -> None:
     """Write ``mean``, ``cov`` and a JSON ``meta`` dict to an ``.npz`` (atomic)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp.{os.getpid()}.npz'
-    np.savez(tmp, mean=mean, cov=cov, meta=np.array(json.dumps(meta, sort_keys=True)))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:  # a file object: no suffix added
+        np.savez(f, mean=mean, cov=cov, meta=np.array(json.dumps(meta, sort_keys=True)))
 
 
 def load_statistics(path: str, expect_meta: Optional[dict] = None,

@@ -74,14 +74,11 @@ def _scale_schedulers(schedulers, old_iters: int, new_iters: int) -> list:
 
 
 def set_injection(cfg: Config, injection_prob: float, mode: str = 'shuffle') -> int:
-    """Set p (and mode) of every training-time injection of ``cfg``: the pipeline's
-    ``RandomTokenInjection`` transforms and the model's own injector. Returns how
-    many pipeline transforms were changed."""
-    changed = 0
-    for t in cfg.train_dataloader.dataset.get('pipeline', []) or []:
-        if t.get('type') == 'RandomTokenInjection':
-            t.update(injection_prob=injection_prob, mode=mode)
-            changed += 1
+    """Set p (and mode) of the run's injection, ``model.injection`` (the pipeline's
+    ``RandomTokenInjection`` transforms read it). Returns how many pipeline
+    transforms it reaches in training."""
+    changed = sum(t.get('type') == 'RandomTokenInjection'
+                  for t in cfg.train_dataloader.dataset.get('pipeline', []) or [])
     if cfg.model.get('injection') is None:
         cfg.model.injection = ConfigDict()
     cfg.model.injection.update(injection_prob=injection_prob, mode=mode)

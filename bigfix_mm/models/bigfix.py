@@ -18,12 +18,16 @@ class BIGFix(BaseModel):
 
     Args:
         transformer: config of a :class:`BidirectionalTransformer` (or a built
-            instance, e.g. for scripts that avoid registry look-ups).
+            instance, e.g. for scripts that avoid registry look-ups). Without
+            ``codebook_size`` it takes the tokenizer's.
         tokenizer: config of a frozen tokenizer, or None when the data are tokens
             (then images cannot be decoded by :meth:`generate_images`).
-        injection: kwargs of :class:`TokenInjector` (without ``codebook_size``),
-            used when a batch carries clean ``tokens`` or ``img`` only; batches
-            corrupted by the ``RandomTokenInjection`` transform are used as given.
+        injection: kwargs of :class:`TokenInjector` (without ``codebook_size``):
+            the run's one statement of the corruption (``injection_prob``,
+            ``mode``). Applied here, batched, when a batch carries clean
+            ``tokens`` or ``img``; a pipeline's ``RandomTokenInjection`` gets the
+            same settings from it (``bigfix_mm.engine.config_checks``) and its
+            batches are used as given.
         label_drop_prob: probability of training a sample unconditionally (CFG).
         sampler: config of the default sampler used by :meth:`sample`.
         nonfinite_loss: ``'raise'`` stops on a NaN / inf loss or gradient norm,
@@ -55,15 +59,21 @@ class BIGFix(BaseModel):
                  max_nonfinite_skips: int = 10):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='TokenDataPreprocessor'),
                          init_cfg=init_cfg)
+        self.tokenizer = MODELS.build(tokenizer) if tokenizer is not None else None
+        if self.tokenizer is not None:
+            self.tokenizer.requires_grad_(False)
+        if isinstance(transformer, dict) and transformer.get('codebook_size') is None:
+            if self.tokenizer is None:
+                raise ValueError('model.transformer.codebook_size is not set and there is no '
+                                 'model.tokenizer to read it from: set one of them.')
+            transformer = dict(transformer, codebook_size=self.tokenizer.codebook_size)
         self.transformer = (transformer if isinstance(transformer, torch.nn.Module) else
                             MODELS.build(transformer))
         self.codebook_size = self.transformer.codebook_size
         self.mask_id = self.transformer.mask_id
         self.num_classes = self.transformer.num_classes
         self.grid = self.transformer.grid
-        self.tokenizer = MODELS.build(tokenizer) if tokenizer is not None else None
         if self.tokenizer is not None:
-            self.tokenizer.requires_grad_(False)
             if self.tokenizer.codebook_size != self.codebook_size:
                 raise ValueError(
                     f'model.tokenizer.codebook_size={self.tokenizer.codebook_size} differs from '
@@ -107,12 +117,17 @@ class BIGFix(BaseModel):
 
     # ------------------------------------------------------------------ training
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
+        """``loss``: :meth:`loss`; ``predict``: :meth:`predict`; ``tensor``: the
+        (B, L, K + 1) logits of the batch's ``input_ids`` (else its clean ``tokens``)
+        as given: nothing is masked nor injected here."""
         if mode == 'loss':
             return self.loss(inputs)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
-        corrupted = self.corrupt(inputs)
-        return self.net(corrupted.input_ids, inputs['labels'])
+        if mode != 'tensor':
+            raise ValueError(f"mode={mode!r} must be 'loss', 'predict' or 'tensor'")
+        ids = inputs['input_ids'] if 'input_ids' in inputs else inputs['tokens']
+        return self.net(ids.reshape(ids.shape[0], -1), inputs['labels'])
 
     def context_keep(self, inputs: dict,
                      generator: Optional[torch.Generator] = None) -> Optional[torch.Tensor]:
@@ -194,13 +209,18 @@ class BIGFix(BaseModel):
 
     # ---------------------------------------------------------------- evaluation
     def predict(self, inputs: dict, data_samples=None) -> list:
-        """Teacher-forced evaluation of a corrupted batch, or generation on request.
+        """One ``DataSample`` per sample, for either kind of evaluation.
 
-        Given context positions (the batch's ``keep``) are left out of the loss
-        and the accuracies, as in training. A frame-prediction model
-        (``context_frames`` set) needs them: validation without given frames
-        would score a task the model is not trained for.
+        A generation request (MMagic's generative loops) gets ``fake_img`` and
+        ``gt_label`` (:meth:`generate_datasamples`); a token batch is corrupted and
+        scored teacher-forced: each sample carries ``ce_sum``, ``num_tokens`` and
+        the correct / count pairs of ``masked``, ``injected`` and ``clean``
+        positions (:class:`TokenPredictionMetric`). Given context positions (the
+        batch's ``keep``) are left out of the loss and the accuracies, as in
+        training. A frame-prediction model (``context_frames`` set) needs them:
+        validation without given frames would score a task it is not trained for.
         """
+        from mmagic.structures import DataSample
         if is_generation_request(inputs):
             return self.generate_datasamples(inputs)
         if self.context_frames is not None and inputs.get('keep') is None:
@@ -220,7 +240,7 @@ class BIGFix(BaseModel):
         visible_clean = ~batch.masked & ~batch.injected & scored
         out = []
         for i in range(batch.target.shape[0]):
-            out.append(dict(ce_sum=(ce[i] * scored[i]).sum(), num_tokens=scored[i].sum(),
+            out.append(DataSample(ce_sum=(ce[i] * scored[i]).sum(), num_tokens=scored[i].sum(),
                             masked_correct=(correct[i] & batch.masked[i]).sum(),
                             masked_count=batch.masked[i].sum(),
                             injected_correct=(correct[i] & batch.injected[i]).sum(),

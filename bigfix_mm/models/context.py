@@ -10,6 +10,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
+from bigfix_mm.utils.tokens import check_token_range
 from .schedules import as_grid3d
 
 
@@ -124,8 +125,6 @@ def resolve_context(grid: Sequence[int],
                          'batch must give the same number (sample such batches separately).')
     if int(per_row[0]) >= num_tokens:
         raise ValueError('keep covers every position: nothing is left to generate')
-    given_ids = context[keep]
-    if given_ids.numel() and (int(given_ids.min()) < 0 or int(given_ids.max()) >= codebook_size):
-        raise ValueError(f'context ids at given positions are out of range [0, {codebook_size}): '
-                         f'got [{int(given_ids.min())}, {int(given_ids.max())}]')
+    check_token_range(context[keep], codebook_size, 'context ids at given positions',
+                      'Give context made by the model\'s tokenizer.')
     return keep, context

@@ -7,6 +7,7 @@ from typing import NamedTuple, Optional, Sequence
 
 import torch
 
+from bigfix_mm.utils.tokens import check_token_range
 from .schedules import as_grid3d, sample_mask_ratio
 
 INJECTION_MODES = ('shuffle', 'uniform', 'frequency', 'neighbour', 'bit_flip')
@@ -152,15 +153,3 @@ class TokenInjector:
         nw = torch.where((nw < 0) | (nw >= w_size), w - dw, nw).clamp(0, w_size - 1)
         neighbour = pos - h * w_size - w + nh * w_size + nw
         return tokens.gather(1, neighbour)
-
-
-def check_token_range(tokens: torch.Tensor, codebook_size: int, name: str = 'tokens') -> None:
-    """Raise if any id is outside [0, codebook_size)."""
-    if tokens.numel() == 0:
-        return
-    lo, hi = int(tokens.min()), int(tokens.max())
-    if lo < 0 or hi >= codebook_size:
-        raise ValueError(
-            f'{name}: token id out of range [{lo}, {hi}] for codebook_size={codebook_size}. '
-            'The tokens were made by a tokenizer with a larger codebook (or are corrupt): '
-            'set `codebook_size` to match the tokenizer, or re-extract the tokens.')

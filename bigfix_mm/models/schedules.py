@@ -140,11 +140,6 @@ def halton_order(grid: Sequence[int]) -> torch.Tensor:
     return torch.tensor(order, dtype=torch.int64)
 
 
-def grid_numel(grid: Sequence[int]) -> int:
-    """Number of tokens in a grid."""
-    return int(math.prod(int(g) for g in grid))
-
-
 def as_grid3d(grid: Sequence[int]) -> Tuple[int, int, int]:
     """(H, W) or (T, H, W) -> (T, H, W)."""
     grid = tuple(int(g) for g in grid)

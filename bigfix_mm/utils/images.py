@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from bigfix_mm.utils.files import atomic_path
+
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(B, 3, H, W) float RGB in [0, 1] -> (B, H, W, 3) uint8."""
@@ -28,7 +30,5 @@ def make_grid_uint8(images: torch.Tensor, n_row: Optional[int] = None, pad: int 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
     """Write an (H, W, 3) uint8 RGB array as PNG (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    Image.fromarray(image).save(tmp, format='PNG')
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format='PNG')

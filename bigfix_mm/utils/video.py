@@ -5,6 +5,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
+from bigfix_mm.utils.files import atomic_path
+
 from .images import to_uint8
 
 
@@ -56,31 +58,28 @@ def save_mp4(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int 
     """
     import cv2
     frames = _upscale(np.asarray(frames, dtype=np.uint8), scale)
-    path = Path(path)
-    tmp = path.with_name(f'.{path.stem}.tmp{path.suffix}')
     height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*'mp4v'), float(fps), (width, height))
-    if not writer.isOpened():
-        raise RuntimeError(f'OpenCV cannot write MP4 to {tmp} (no mp4v encoder?); write GIFs '
-                           'instead (--formats gif).')
-    try:
-        for frame in frames:
-            writer.write(np.ascontiguousarray(frame[..., ::-1]))  # RGB -> BGR
-    finally:
-        writer.release()
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*'mp4v'), float(fps),
+                                 (width, height))
+        if not writer.isOpened():
+            raise RuntimeError(f'OpenCV cannot write MP4 to {tmp} (no mp4v encoder?); write GIFs '
+                               'instead (--formats gif).')
+        try:
+            for frame in frames:
+                writer.write(np.ascontiguousarray(frame[..., ::-1]))  # RGB -> BGR
+        finally:
+            writer.release()
 
 
 def save_gif(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 1) -> None:
     """Write (T, H, W, 3) uint8 RGB frames as a looping GIF (Pillow; temp file + rename)."""
     from PIL import Image
     frames = _upscale(np.asarray(frames, dtype=np.uint8), scale)
-    path = Path(path)
-    tmp = path.with_name(f'.{path.name}.tmp')
     images = [Image.fromarray(f) for f in frames]
-    images[0].save(tmp, format='GIF', save_all=True, append_images=images[1:],
-                   duration=int(round(1000 / fps)), loop=0, optimize=False)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format='GIF', save_all=True, append_images=images[1:],
+                       duration=int(round(1000 / fps)), loop=0, optimize=False)
 
 
 def read_video(path: str | Path) -> np.ndarray:

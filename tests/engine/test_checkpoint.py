@@ -1,6 +1,8 @@
 import os
 import pickle
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,9 +11,10 @@ from mmengine.fileio import get_file_backend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 
+from bigfix_mm.engine import checkpoint
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file, safe_loading
 
-from ..conftest import requires_cifar
+from ..conftest import REPO, load_tool, requires_cifar
 
 
 def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
@@ -173,7 +176,7 @@ def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
 
 def _truncated_run_checkpoint(tmp_path):
     from mmengine.runner import Runner
-    from ..tools.test_train import small_cfg
+    from ..conftest import small_cfg
     cfg = small_cfg(tmp_path / 'run', max_iters=2)
     cfg.train_cfg.val_interval = 100
     Runner.from_cfg(cfg).train()
@@ -185,7 +188,7 @@ def _truncated_run_checkpoint(tmp_path):
 @requires_cifar
 def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     from bigfix_mm.engine.launch import build_runner, set_resume
-    from ..tools.test_train import small_cfg
+    from ..conftest import small_cfg
     path = _truncated_run_checkpoint(tmp_path)
     cfg = small_cfg(tmp_path / 'run', max_iters=4)
     set_resume(cfg, 'auto')  # tools/train.py --resume
@@ -196,3 +199,59 @@ def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     test_cfg.load_from = str(path)  # tools/test.py CONFIG CHECKPOINT
     with pytest.raises(CheckpointError, match=r'iter_2\.pth is truncated or corrupt'):
         build_runner(test_cfg).test()
+
+
+def test_import_leaves_mmengine_loading_alone():
+    """A fresh ``import bigfix_mm`` keeps MMEngine's checkpoint loader and file backend."""
+    code = '\n'.join([
+        'from mmengine.fileio.backends import backends',
+        'from mmengine.runner.checkpoint import CheckpointLoader',
+        'before = (dict(CheckpointLoader._schemes), dict(backends))',
+        'import bigfix_mm',
+        'assert (dict(CheckpointLoader._schemes), dict(backends)) == before, "import changed them"',
+        'from bigfix_mm.engine import checkpoint',
+        'checkpoint.install()',  # the explicit step tools take
+        'assert CheckpointLoader._schemes[""] is checkpoint._mmengine_local_loader',
+        'assert backends["local"] is checkpoint.AtomicLocalBackend',
+    ])
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.fixture
+def stock_mmengine_loading():
+    """MMEngine's own loader and backend, as in a process that never installed ours."""
+    from mmengine.fileio import LocalBackend, register_backend
+    from mmengine.fileio import io as mmengine_io
+    from mmengine.runner.checkpoint import load_from_local
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    register_backend('local', LocalBackend, force=True, prefixes='')
+    mmengine_io.backend_instances.clear()
+    yield
+    checkpoint.install()
+
+
+VIDEO_CFG = ['--cfg-options', 'model.transformer.width=16', 'model.transformer.depth=1',
+             'train_cfg.max_iters=1', 'train_dataloader.batch_size=2',
+             'val_dataloader.dataset.num_samples=2', 'test_dataloader.dataset.num_samples=2']
+
+
+@pytest.mark.parametrize('tool, args', [
+    ('train', ['{cfg}', '--work-dir', '{work}', '--resume', '{ckpt}', *VIDEO_CFG]),
+    ('test', ['{cfg}', '{ckpt}', '--work-dir', '{work}', *VIDEO_CFG]),
+    ('sample', ['{cfg}', '{ckpt}', '--num', '1', '--device', 'cpu', '--out', '{work}']),
+])
+def test_tools_load_checkpoints_with_the_safe_loader(tool, args, tmp_path, monkeypatch,
+                                                     stock_mmengine_loading):
+    """Each tool installs the safe loader itself: an untrusted checkpoint is refused by it
+    (its allow-list message, not torch's) and nothing in it runs."""
+    monkeypatch.chdir(tmp_path)
+    ckpt = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={}, x=Evil()), ckpt)
+    names = dict(cfg=str(REPO / 'configs' / 'bigfix_synthetic_video.py'), ckpt=str(ckpt),
+                 work=str(tmp_path / 'work'))
+    monkeypatch.setattr(sys, 'argv', [tool] + [a.format(**names) for a in args])
+    with pytest.raises(CheckpointError, match='outside the allow-list'):
+        load_tool(tool).main()
+    assert not (tmp_path / 'PWNED').exists()

@@ -1,11 +1,13 @@
 """Config validation: every mismatch is found before any work and names fields + fix."""
 import json
 
+import numpy as np
 import pytest
 from mmengine.config import Config
 
 from bigfix_mm.engine.config_checks import (ConfigError, check_config, collect_problems,
-                                            tokenizer_facts)
+                                            prepare_config, resolve_config, tokenizer_facts)
+from bigfix_mm.registry import DATASETS
 from bigfix_mm.engine.launch import build_runner
 
 from ..conftest import REPO
@@ -15,7 +17,7 @@ TOKENS = REPO / 'configs' / 'bigfix_imagenet256.py'
 
 
 def quick() -> Config:
-    return Config.fromfile(str(QUICK))
+    return resolve_config(Config.fromfile(str(QUICK)))
 
 
 def only(problems, *needles):
@@ -26,29 +28,60 @@ def only(problems, *needles):
 
 @pytest.mark.parametrize('path', sorted((REPO / 'configs').glob('*.py')), ids=lambda p: p.name)
 def test_shipped_configs_pass(path):
-    assert collect_problems(Config.fromfile(str(path))) == []
+    cfg = Config.fromfile(str(path))
+    assert collect_problems(prepare_config(cfg)) == []
+    assert collect_problems(prepare_config(cfg)) == []  # a resolved config resolves again
 
 
-def test_tokenizer_codebook_mismatch():
-    cfg = quick()
-    cfg.model.tokenizer.levels = 4  # 64 codes, transformer still 216
-    msg = only(collect_problems(cfg), 'model.tokenizer', '64 codes')
-    assert 'model.transformer.codebook_size=216' in msg and 'codebook_size=64' in msg
+def test_data_side_reads_the_model_facts():
+    cfg = Config.fromfile(str(QUICK))
+    cfg.merge_from_dict({'model.tokenizer.levels': 4, 'model.injection.injection_prob': 0.0,
+                         'model.injection.mode': 'uniform'})
+    resolve_config(cfg)
+    assert cfg.model.transformer.codebook_size == 64  # the tokenizer owns it
+    for split in ('train_dataloader', 'val_dataloader'):
+        tokenize, inject = cfg[split].dataset.pipeline[-3:-1]
+        assert tokenize.tokenizer == cfg.model.tokenizer
+        assert (inject.codebook_size, inject.injection_prob, inject.mode) == (64, 0.0, 'uniform')
+    cfg.merge_from_dict({'model.injection.injection_prob': 0.3})  # after a dump and reload
+    assert resolve_config(cfg).val_dataloader.dataset.pipeline[-2].injection_prob == 0.3
 
 
-def test_injection_codebook_mismatch():
-    cfg = quick()
-    cfg.train_dataloader.dataset.pipeline[2].codebook_size = 100
-    msg = only(collect_problems(cfg), 'RandomTokenInjection', 'codebook_size=100')
-    assert 'train_dataloader.dataset.pipeline[2]' in msg
+@pytest.mark.parametrize('where, value, needle', [
+    ('train_dataloader.dataset.pipeline.2.injection_prob', 0.5, 'injection is set in two places'),
+    ('val_dataloader.dataset.pipeline.1.codebook_size', 216, 'injection is set in two places'),
+    ('train_dataloader.dataset.pipeline.1.tokenizer', dict(type='RGBQuantTokenizer'),
+     'tokenizer is set in two places'),
+    ('model.transformer.codebook_size', 216, 'codebook size is set in two places'),
+])
+def test_a_fact_stated_twice_is_rejected(where, value, needle):
+    cfg = Config.fromfile(str(QUICK))
+    cfg.merge_from_dict({where: value})
+    with pytest.raises(ConfigError, match=needle) as err:
+        resolve_config(cfg)
+    assert where.split('.')[0] in str(err.value)  # the second place is named
+
+
+def test_token_dataset_reads_the_model_codebook(tmp_path):
+    root = tmp_path / 'tokens'
+    root.mkdir()
+    np.save(root / 'tokens.npy', np.random.randint(0, 512, (6, 16, 16)).astype(np.uint16))
+    np.save(root / 'labels.npy', np.arange(6) % 1000)
+    (root / 'meta.json').write_text(json.dumps(dict(codebook_size=512, grid=[16, 16],
+                                                    num_classes=1000, num_samples=6)))
+    cfg = Config.fromfile(str(TOKENS))
+    cfg.merge_from_dict({'model.transformer.codebook_size': 512,
+                         'train_dataloader.dataset.data_root': str(root)})
+    prepare_config(cfg)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    assert dataset.expected['codebook_size'] == 512
+    assert dataset[0]['inputs']['input_ids'].max() <= 512  # K = the mask id
 
 
 def test_image_size_not_accepted_by_tokenizer():
-    cfg = quick()
-    for t in cfg.train_dataloader.dataset.pipeline:
-        if t.type == 'TokenizeImage':
-            t.tokenizer.downsample = 5  # 32 px images are not divisible by 5
-    msg = only(collect_problems(cfg), 'train_dataloader.dataset gives 32x32 images')
+    cfg = Config.fromfile(str(QUICK))
+    cfg.model.tokenizer.downsample = 5  # 32 px images are not divisible by 5
+    msg = only(collect_problems(resolve_config(cfg)), 'train_dataloader.dataset gives 32x32')
     assert 'downsample 5' in msg and 'CenterCropResize' in msg
 
 
@@ -56,6 +89,7 @@ def test_grid_disagrees_with_tokenizer_output():
     cfg = quick()
     cfg.model.transformer.grid = (16, 16)
     msg = only(collect_problems(cfg), '8x8 tokens', 'model.transformer.grid=[16, 16]')
+    assert 'model.tokenizer' in msg
     assert "(H, W) to (8, 8)" in msg
 
 
@@ -87,25 +121,20 @@ def test_hook_and_metric_sampler_steps():
 def test_token_metadata_disagrees_with_model(tmp_path):
     root = tmp_path / 'tokens'
     root.mkdir()
+    np.save(root / 'tokens.npy', np.zeros((2, 16, 16), np.uint16))
+    np.save(root / 'labels.npy', np.zeros(2, np.int64))
     (root / 'meta.json').write_text(json.dumps(dict(codebook_size=1024, grid=[16, 16],
                                                     num_classes=1000, tokenizer='taming')))
     cfg = Config.fromfile(str(TOKENS))
     cfg.train_dataloader.dataset.data_root = str(root)
-    msg = only(collect_problems(cfg), 'meta.json says codebook_size=1024')
-    assert 'model.transformer.codebook_size' in msg and 're-extract' in msg
-
-
-def test_token_dataset_fields_disagree_with_model():
-    cfg = Config.fromfile(str(TOKENS))
-    cfg.train_dataloader.dataset.grid = (32, 32)
-    cfg.val_dataloader.dataset.num_classes = 10
-    problems = collect_problems(cfg)
-    only(problems, 'train_dataloader.dataset.grid=[32, 32]', 'model.transformer.grid=[1, 16, 16]')
-    only(problems, 'val_dataloader.dataset.num_classes=10')
+    prepare_config(cfg)
+    with pytest.raises(ValueError, match='meta.json says codebook_size=1024') as err:
+        DATASETS.build(cfg.train_dataloader.dataset)
+    assert 'model.transformer.codebook_size' in str(err.value)
 
 
 def test_video_frames_disagree_with_grid():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py'))
+    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py')))
     cfg.train_dataloader.dataset.num_frames = 4
     only(collect_problems(cfg), 'train_dataloader.dataset.num_frames=4', 'T=8')
 

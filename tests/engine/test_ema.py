@@ -11,7 +11,7 @@ from bigfix_mm.engine.hooks import FixingSamplerHook
 from bigfix_mm.engine.hooks.fixing_sampler_hook import sampling_model
 
 from ..conftest import requires_cifar
-from ..tools.test_train import small_cfg
+from ..conftest import small_cfg
 
 
 def flat(module: torch.nn.Module) -> torch.Tensor:

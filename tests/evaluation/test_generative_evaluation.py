@@ -12,10 +12,12 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from bigfix_mm.engine.config_checks import resolve_config
+
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
-from bigfix_mm.evaluation.random_inception import write_random_inception
+from .random_inception import write_random_inception
 from ..conftest import REPO, requires_cifar
-from ..tools.test_train import small_cfg
+from ..conftest import small_cfg
 
 EVAL_BASE = REPO / 'configs' / '_base_' / 'evaluation' / 'generative_cifar10.py'
 
@@ -104,4 +106,5 @@ def test_eval_config_uses_mmagic_loops_and_inherits_the_model():
     assert 'indices' not in cfg.test_dataloader.dataset  # the quick config's 512 did not leak
     assert cfg.test_dataloader.dataset.pipeline[-1].gt_img is True
     assert cfg.val_cfg.type == 'ValLoop'  # validation keeps the token metrics
-    assert cfg.model.transformer.codebook_size == 216
+    assert cfg.model.tokenizer.levels == 6  # 216 codes: the quick config's model
+    assert resolve_config(cfg).model.transformer.codebook_size == 216

@@ -29,10 +29,49 @@ def test_loss_falls_when_overfitting_8_samples(tiny_transformer_cfg):
 
 
 def test_loss_covers_every_position(tiny_transformer_cfg):
-    model = build(tiny_transformer_cfg, injection=dict(injection_prob=0.0, mask_ratio=0.0))
-    data = model.data_preprocessor(batch(), True)
-    losses = model.loss(data['inputs'])
-    assert losses['loss'] > 0 and losses['clean_acc'] >= 0
+    """A new clean id at one masked, one injected or one clean visible position changes
+    the loss; one at a given (context) position does not."""
+    model = build(tiny_transformer_cfg).eval()
+    target = torch.randint(0, 16, (1, 16), generator=torch.Generator().manual_seed(0))
+    masked = torch.zeros(1, 16, dtype=torch.bool)
+    masked[0, :5] = True
+    injected = torch.zeros_like(masked)
+    injected[0, 5:9] = True
+    given = torch.zeros_like(masked)
+    given[0, 14:] = True
+    input_ids = target.masked_fill(masked, 16)
+    input_ids[injected] = (target[injected] + 1) % 16
+
+    def loss(clean: torch.Tensor) -> float:
+        inputs = dict(input_ids=input_ids, masked=masked, injected=injected, target=clean,
+                      keep=given, labels=torch.zeros(1, dtype=torch.long))
+        return float(model.loss(inputs)['loss'])
+
+    def changed_at(pos: int) -> torch.Tensor:
+        out = target.clone()
+        out[0, pos] = (out[0, pos] + 3) % 16
+        return out
+
+    base = loss(target)
+    for pos in (2, 6, 11):  # masked, injected, clean visible
+        assert loss(changed_at(pos)) != base, pos
+    assert loss(changed_at(15)) == base  # given context is not scored
+
+
+def test_tensor_mode_does_not_corrupt(tiny_transformer_cfg):
+    model = build(tiny_transformer_cfg, injection=dict(injection_prob=1.0)).eval()
+    inputs = batch()['inputs']
+    logits = model(inputs, mode='tensor')
+    expected = model.transformer(inputs['tokens'].reshape(8, -1), inputs['labels'])
+    assert torch.equal(logits, expected) and torch.equal(model(inputs, mode='tensor'), logits)
+
+
+def test_predict_returns_datasamples(tiny_transformer_cfg):
+    from mmagic.structures import DataSample
+    model = build(tiny_transformer_cfg).eval()
+    scored = model.predict(batch()['inputs'])
+    assert len(scored) == 8 and all(isinstance(x, DataSample) for x in scored)
+    assert int(scored[0].num_tokens) == 16 and int(scored[0].masked_count) >= 0
 
 
 def test_uses_pipeline_corruption_when_given(tiny_transformer_cfg):

@@ -243,7 +243,7 @@ def test_bigfix_sample_predict_and_decode_on_volumes():
     model.eval()
     keep = frame_keep_mask(GRID, 1).expand(2, -1)
     stats = model.predict(dict(tokens=tokens, labels=labels, keep=keep))
-    assert len(stats) == 2 and stats[0]['num_tokens'] == N - 16
+    assert len(stats) == 2 and stats[0].num_tokens == N - 16
     with pytest.raises(ValueError, match='evaluate with tools/eval_video.py'):
         model.generate_datasamples(dict(num_batches=2))
 

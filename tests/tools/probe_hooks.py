@@ -1,7 +1,8 @@
 """Test-only hooks for tools/train.py subprocesses (loaded with ``custom_imports``).
 
 ``RankProbeHook`` writes what each rank saw and did to ``out_dir``;
-``PauseHook`` parks a run at an iteration so a test can SIGKILL it there.
+``PauseHook`` parks a run at an iteration so a test can SIGKILL it there;
+``CorruptionProbeHook`` records every training batch the model was given.
 """
 import json
 import os
@@ -67,3 +68,31 @@ class PauseHook(Hook):
         if runner.iter == self.at_iter:
             Path(self.flag_file).write_text(str(os.getpid()))
             time.sleep(self.seconds)
+
+
+@HOOKS.register_module()
+class CorruptionProbeHook(Hook):
+    """Per training batch, as the model's loss saw it (pipeline- or model-corrupted):
+    injected and visible token counts, the largest clean id and the model's codebook
+    size, written to ``out_file`` (JSON) at the end of the run."""
+
+    def __init__(self, out_file: str):
+        self.out_file = Path(out_file)
+        self.batches: List[dict] = []
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        corrupt, batches = model.corrupt, self.batches
+
+        def recording_corrupt(inputs, generator=None, keep=None):
+            out = corrupt(inputs, generator=generator, keep=keep)
+            visible = ~out.masked if keep is None else ~out.masked & ~keep
+            batches.append(dict(injected=int(out.injected.sum()), visible=int(visible.sum()),
+                                max_id=int(out.target.max()), codebook_size=model.codebook_size))
+            return out
+
+        model.corrupt = recording_corrupt
+
+    def after_run(self, runner) -> None:
+        self.out_file.parent.mkdir(parents=True, exist_ok=True)
+        self.out_file.write_text(json.dumps(self.batches))

@@ -60,7 +60,7 @@ def _env() -> dict:
     return dict(os.environ, NO_ALBUMENTATIONS_UPDATE='1', OMP_NUM_THREADS='1')
 
 
-def test_forward_flops_match_the_issue_reference():
+def test_forward_flops_match_the_reference_figures():
     with torch.device('meta'):  # shapes only, no memory
         large = build_transformer('large')
     width, depth, hidden, length = 1024, 24, 2816, 257
@@ -68,7 +68,7 @@ def test_forward_flops_match_the_issue_reference():
                  2 * width * 6 * width)
     expected = depth * per_block + 2 * width * 2 * width + 2 * 256 * width * 16385
     assert forward_flops(large) == expected
-    # the issue: 274 img/s training at 18% of 798 TFLOP/s -> ~524 GFLOP per image
+    # reference H100: 274 img/s training at 18% of 798 TFLOP/s -> ~524 GFLOP per image
     assert 3 * forward_flops(large) == pytest.approx(0.18 * 798e12 / 274, rel=0.03)
     # and 33.4 img/s sampling (32 steps, CFG) at 47%
     assert 64 * forward_flops(large) == pytest.approx(0.47 * 798e12 / 33.4, rel=0.03)

@@ -1,17 +1,15 @@
 """tools/convert_taming.py and tools/convert_llamagen.py: published file -> loadable weights."""
 import argparse
-import sys
 
 import pytest
 import torch
 
 from bigfix_mm.models.tokenizers import VQAutoencoder, VQGANTokenizer
 from bigfix_mm.models.tokenizers.convert import native_to_taming
-from ..conftest import REPO, assert_codes_like
+from ..conftest import assert_codes_like, load_tool
 
-sys.path.insert(0, str(REPO / 'tools'))
-import convert_llamagen  # noqa: E402
-import convert_taming  # noqa: E402
+convert_llamagen = load_tool('convert_llamagen')
+convert_taming = load_tool('convert_taming')
 
 
 def _options(arch_kwargs):

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..conftest import REPO, requires_cifar
-from .test_train import small_cfg
+from ..conftest import small_cfg
 
 
 def free_port() -> int:

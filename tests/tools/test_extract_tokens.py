@@ -12,10 +12,10 @@ from PIL import Image
 
 from bigfix_mm.models.tokenizers import VQAutoencoder
 from bigfix_mm.registry import DATASETS
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
-sys.path.insert(0, str(REPO / 'tools'))
-import extract_tokens as et  # noqa: E402
+et = load_tool('extract_tokens')
+from bigfix_mm.datasets.token_extraction import PROGRESS  # noqa: E402
 
 N_IMAGES = 10
 
@@ -58,7 +58,7 @@ def test_layout_flip_and_verification(setup, tiny_vq_arch):
     meta = json.loads((tmp / 'out' / 'meta.json').read_text())
     assert meta['codebook_size'] == 64 and meta['grid'] == [8, 8] and meta['flip']
     assert meta['num_classes'] == 2 and meta['num_samples'] == 2 * N_IMAGES
-    assert not (tmp / 'out' / et.PROGRESS).exists()
+    assert not (tmp / 'out' / PROGRESS).exists()
     img = torch.from_numpy(ds[3]['img']).permute(2, 0, 1)[None].float() / 255  # (1, 3, 16, 16)
     assert np.array_equal(tokens[6], tok.encode(img)[0].numpy())
     assert np.array_equal(tokens[7], tok.encode(img.flip(-1))[0].numpy())  # row 2i+1: mirror
@@ -101,7 +101,7 @@ def test_killed_run_resumes_to_the_same_file(setup):
     proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == -9, proc.stderr[-2000:]
-    progress = json.loads((tmp / 'out' / et.PROGRESS).read_text())
+    progress = json.loads((tmp / 'out' / PROGRESS).read_text())
     assert progress['done'] == [0, 1] and not (tmp / 'out' / 'meta.json').exists()
     with pytest.raises(FileNotFoundError, match='meta.json'):  # unfinished: not a dataset yet
         DATASETS.build(dict(type='TokenDataset', data_root=str(tmp / 'out'), codebook_size=64))

@@ -3,23 +3,14 @@
 Two twins of a 1-block transformer trained for a few iterations, two cells of
 16 samples, a randomly initialised Inception stand-in for FID / IS.
 """
-import importlib.util
 import json
 
 import pytest
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.evaluation.curves import read_scalars
-from bigfix_mm.evaluation.random_inception import write_random_inception
-from ..conftest import REPO, requires_cifar
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('fixing_study',
-                                                  REPO / 'tools' / 'fixing_study.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ..evaluation.random_inception import write_random_inception
+from ..conftest import REPO, load_tool, requires_cifar
 
 
 @pytest.mark.slow
@@ -35,7 +26,7 @@ def test_toy_study_trains_twins_scores_cells_and_writes_the_report(tmp_path):
             '--real-nums', '32', '--fd-image-size', '64', '--classifier', str(classifier), '--inception', inception,
             '--results', str(tmp_path / 'docs' / 'results.md'),
             '--images', str(tmp_path / 'docs' / 'images'), '--threads', '2']
-    tool = load_tool()
+    tool = load_tool('fixing_study')
     out = tool.main(argv)
     for setting in ('p=0.2', 'p=0'):
         assert set(out['cells'][setting]) == {'halton_s4_cfg0', 'fix_low_s4_cfg0'}

@@ -12,7 +12,7 @@ import pytest
 
 from ..conftest import REPO, requires_cifar
 from .test_dist_train import run_tool, subprocess_env
-from .test_train import small_cfg
+from ..conftest import small_cfg
 
 TRAIN = str(REPO / 'tools' / 'train.py')
 

@@ -7,7 +7,7 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from ..conftest import REPO, requires_cifar
-from .test_train import small_cfg
+from ..conftest import small_cfg
 
 
 @pytest.fixture(scope='module')

@@ -1,34 +1,12 @@
 """Real MMEngine Runner runs of the quick config, shrunk to seconds."""
 import json
-from pathlib import Path
 
-import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..conftest import REPO, requires_cifar
+from ..conftest import REPO, requires_cifar, small_cfg
 
 QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
-
-
-def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
-    cfg = Config.fromfile(str(QUICK))
-    cfg.work_dir = str(work_dir)
-    cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)
-    cfg.train_cfg.max_iters = max_iters
-    cfg.train_cfg.val_interval = 2
-    cfg.train_dataloader.batch_size = 4
-    cfg.train_dataloader.num_workers = 0
-    cfg.train_dataloader.persistent_workers = False
-    cfg.train_dataloader.dataset.indices = 64
-    for key in ('val_dataloader', 'test_dataloader'):
-        cfg[key].update(batch_size=8, num_workers=0, persistent_workers=False)
-        cfg[key].dataset.indices = 16
-    cfg.default_hooks.checkpoint.interval = 2
-    cfg.default_hooks.logger.interval = 1
-    cfg.param_scheduler = []
-    cfg.log_level = 'WARNING'
-    return cfg
 
 
 def test_config_inheritance_and_overrides():
@@ -36,7 +14,7 @@ def test_config_inheritance_and_overrides():
     assert cfg.default_scope == 'mmagic'
     assert cfg.model.type == 'BIGFix'
     assert cfg.model.transformer.size == 'tiny'  # from _base_/models
-    assert cfg.model.transformer.codebook_size == 216  # overridden by the quick config
+    assert cfg.model.tokenizer.levels == 6  # the quick config's: 216 codes
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.03  # from _base_/schedules
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
     big = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256.py'))

@@ -1,22 +1,12 @@
 """tools/train_classifier.py on a small subset of the real CIFAR-10 splits."""
-import importlib.util
-
 from bigfix_mm.evaluation.classifier import load_classifier
-from ..conftest import REPO, requires_cifar
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('train_classifier',
-                                                  REPO / 'tools' / 'train_classifier.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ..conftest import load_tool, requires_cifar
 
 
 @requires_cifar
 def test_trains_saves_and_reports_test_accuracy(tmp_path):
     out = tmp_path / 'c' / 'classifier.pth'
-    meta = load_tool().main(['--out', str(out), '--epochs', '1', '--width', '4',
+    meta = load_tool('train_classifier').main(['--out', str(out), '--epochs', '1', '--width', '4',
                              '--batch-size', '50', '--train-limit', '200', '--test-limit', '100'])
     model, saved = load_classifier(str(out))
     assert saved == meta and 0.0 <= meta['test_acc'] <= 100.0

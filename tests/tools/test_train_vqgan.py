@@ -1,7 +1,6 @@
 """The tokenizer chain through MMEngine's Runner, shrunk to seconds:
 configs/vqgan_cifar10.py (train) -> tools/extract_tokens.py -> configs/bigfix_cifar10.py."""
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -9,10 +8,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO, requires_cifar
+from ..conftest import REPO, load_tool, requires_cifar
 
-sys.path.insert(0, str(REPO / 'tools'))
-import extract_tokens as et  # noqa: E402
+et = load_tool('extract_tokens')
 
 VQ_CFG = REPO / 'configs' / 'vqgan_cifar10.py'
 BIGFIX_CFG = REPO / 'configs' / 'bigfix_cifar10.py'

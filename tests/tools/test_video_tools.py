@@ -1,5 +1,4 @@
 """The video path of the tools: token extraction, sampling to MP4 / GIF, evaluation."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -8,21 +7,15 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from bigfix_mm.datasets import SyntheticMovingShapes, TokenDataset
+from bigfix_mm.engine.config_checks import resolve_config
+from bigfix_mm.engine.launch import build_runner
 from bigfix_mm.models.tokenizers import PerFrameTokenizer, RGBQuantTokenizer
 from bigfix_mm.utils.video import read_video
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 CONFIG = REPO / 'configs' / 'bigfix_synthetic_video.py'
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_extract_tokens_writes_token_volumes(tmp_path):
@@ -55,7 +48,7 @@ def checkpoint(tmp_path_factory):
     cfg.custom_hooks[0].update(interval=2, num_samples=2)
     cfg.param_scheduler = []
     cfg.log_level = 'WARNING'
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     assert (work / 'samples' / 'iter_2.png').is_file()  # the hook's video grids
     return work / 'bigfix_synthetic_video.py', work / 'iter_2.pth'
 
@@ -162,12 +155,12 @@ def test_frame_prediction_validation_gives_context_and_scores_the_rest():
 @pytest.mark.parametrize('name', ['bigfix_ucf101', 'bigfix_nuscenes', 'bigfix_synthetic_video'])
 def test_video_configs_agree_and_build(name):
     from bigfix_mm.registry import MODELS
-    cfg = Config.fromfile(str(REPO / 'configs' / f'{name}.py'))
+    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / f'{name}.py')))
     tr = cfg.model.transformer
     dataset = cfg.train_dataloader.dataset
     if dataset.type == 'TokenDataset':
         assert tuple(dataset.grid) == tuple(tr.grid) and dataset.num_classes == tr.num_classes
-        assert cfg.tokenizer.type == 'PerFrameTokenizer' and set(cfg.extract_datasets)
+        assert cfg.model.tokenizer.type == 'PerFrameTokenizer' and set(cfg.extract_datasets)
     val_types = [t.type for t in cfg.val_dataloader.dataset.pipeline]
     if cfg.model.get('context_frames') is not None:  # frame prediction: validation gives frames
         given = cfg.val_dataloader.dataset.pipeline[val_types.index('ContextFrames')]

@@ -9,6 +9,16 @@ from bigfix_mm.models.context import check_frame_range, frame_keep_mask, sample_
 from bigfix_mm.models.injection import TokenInjector
 from bigfix_mm.registry import MODELS, TRANSFORMS
 
+UNRESOLVED = ("in a BIGFix config it takes the model's; load the config through tools/*.py or "
+              'bigfix_mm.engine.config_checks.resolve_config(cfg).')
+
+
+def build_pipeline_tokenizer(transform: str, tokenizer: Optional[dict]):
+    """Build a transform's tokenizer config (``model.tokenizer`` in a BIGFix config)."""
+    if tokenizer is None:
+        raise ValueError(f'{transform} has no tokenizer: {UNRESOLVED}')
+    return MODELS.build(tokenizer)
+
 
 @TRANSFORMS.register_module()
 class TokenizeImage(BaseTransform):
@@ -17,13 +27,13 @@ class TokenizeImage(BaseTransform):
     Args:
         tokenizer: config of a tokenizer (built once per worker; cheap tokenizers
             only, e.g. RGB quantisation; VQ tokenizers belong to token extraction).
+            In a BIGFix config leave it out: it is ``model.tokenizer``.
 
     Adds ``tokens``: (1, h, w) int64 tensor.
     """
 
-    def __init__(self, tokenizer: dict):
-        self.tokenizer_cfg = tokenizer
-        self.tokenizer = MODELS.build(tokenizer)
+    def __init__(self, tokenizer: Optional[dict] = None):
+        self.tokenizer = build_pipeline_tokenizer('TokenizeImage', tokenizer)
 
     def transform(self, results: dict) -> dict:
         img = np.array(results["img"], dtype=np.uint8)  # writable copy
@@ -72,7 +82,11 @@ class RandomTokenInjection(BaseTransform):
     """BIGFix corruption of one sample: mask, then inject random visible tokens.
 
     Thin face of :class:`bigfix_mm.models.injection.TokenInjector` (the one
-    implementation); see it for ``mode`` and ``injection_prob``.
+    implementation). In a BIGFix config write only ``dict(type='RandomTokenInjection')``
+    (plus ``seed`` for validation): its settings are the model's,
+    ``model.injection`` and the codebook size, handed over by
+    :func:`bigfix_mm.engine.config_checks.resolve_config`, so one
+    ``--cfg-options model.injection.injection_prob=P`` reaches every place.
 
     Args:
         codebook_size: K of the tokens.
@@ -88,12 +102,14 @@ class RandomTokenInjection(BaseTransform):
     """
 
     def __init__(self,
-                 codebook_size: int,
+                 codebook_size: Optional[int] = None,
                  injection_prob: float = 0.2,
                  mode: str = 'shuffle',
                  unigram: Optional[Sequence[float]] = None,
                  mask_ratio: Optional[float] = None,
                  seed: Optional[int] = None):
+        if codebook_size is None:
+            raise ValueError(f'RandomTokenInjection has no codebook_size: {UNRESOLVED}')
         self.injector = TokenInjector(codebook_size, injection_prob, mode, unigram, mask_ratio)
         self.seed = seed
 

@@ -1,11 +1,12 @@
 """Transforms of video clips (``results['frames']``: (T, H, W, 3) uint8 RGB)."""
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from bigfix_mm.registry import MODELS, TRANSFORMS
+from bigfix_mm.registry import TRANSFORMS
+from .tokens import build_pipeline_tokenizer
 
 
 def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -70,12 +71,13 @@ class TokenizeVideo(BaseTransform):
     Args:
         tokenizer: config of a video tokenizer (e.g. ``PerFrameTokenizer`` around
             ``RGBQuantTokenizer``). Cheap tokenizers only; VQ models belong to
-            ``tools/extract_tokens.py``.
+            ``tools/extract_tokens.py``. In a BIGFix config leave it out: it is
+            ``model.tokenizer``.
         keep_frames: keep ``frames`` in the results (for real-video metrics).
     """
 
-    def __init__(self, tokenizer: dict, keep_frames: bool = True):
-        self.tokenizer = MODELS.build(tokenizer)
+    def __init__(self, tokenizer: Optional[dict] = None, keep_frames: bool = True):
+        self.tokenizer = build_pipeline_tokenizer('TokenizeVideo', tokenizer)
         if not getattr(self.tokenizer, 'is_video', False):
             raise TypeError(f'TokenizeVideo.tokenizer must be a video tokenizer, got '
                             f"{type(self.tokenizer).__name__}: wrap it in dict(type='PerFrameTokenizer', "

@@ -11,16 +11,19 @@ from bigfix_mm.registry import METRICS
 class TokenPredictionMetric(BaseMetric):
     """Validation loss and accuracies of the transformer on corrupted tokens.
 
-    Consumes the per-sample dicts of :meth:`BIGFix.predict` and reports
-    ``val_loss`` (mean cross-entropy over all positions except given context
-    frames), ``masked_acc``, ``fix_acc`` (injected tokens restored) and ``clean_acc``.
+    Consumes the per-sample ``DataSample``s of :meth:`BIGFix.predict` (as dicts,
+    the Evaluator's conversion) and reports ``val_loss`` (mean cross-entropy over
+    all positions except given context frames), ``masked_acc``, ``fix_acc``
+    (injected tokens restored) and ``clean_acc``.
     """
 
     default_prefix = 'token'
+    keys = ('ce_sum', 'num_tokens', 'masked_correct', 'masked_count', 'injected_correct',
+            'injected_count', 'clean_correct', 'clean_count')
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            self.results.append({k: float(v) for k, v in sample.items()})
+            self.results.append({k: float(sample.get(k)) for k in self.keys})
 
     def compute_metrics(self, results: list) -> dict:
         total = lambda key: sum(r[key] for r in results)  # noqa: E731

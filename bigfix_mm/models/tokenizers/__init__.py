@@ -1,4 +1,4 @@
-from .base import BaseTokenizer
+from .base import BaseTokenizer, FrozenTokenizer
 from .diffusers_vq import DiffusersVQTokenizer
 from .lfq import LookupFreeQuantizer
 from .quantizer import VectorQuantizer
@@ -8,6 +8,7 @@ from .vq_autoencoder import VQ_ARCHS, VQAutoencoder, resolve_arch
 from .vqgan import VQGANTokenizer
 
 __all__ = [
-    'BaseTokenizer', 'DiffusersVQTokenizer', 'LookupFreeQuantizer', 'VectorQuantizer', 'RGBQuantTokenizer', 'VQ_ARCHS',
+    'BaseTokenizer', 'FrozenTokenizer', 'DiffusersVQTokenizer', 'LookupFreeQuantizer', 'VectorQuantizer',
+    'RGBQuantTokenizer', 'VQ_ARCHS',
     'VQAutoencoder', 'resolve_arch', 'VQGANTokenizer', 'BaseVideoTokenizer', 'PerFrameTokenizer'
 ]

@@ -1,57 +1,80 @@
-"""The tokenizer interface every image tokenizer of bigfix_mm implements."""
+"""The frozen tokenizer every image and video tokenizer of bigfix_mm derives from."""
 from typing import Tuple
 
 import torch
 from torch import nn
 
+from bigfix_mm.utils.tokens import check_token_range
 
-class BaseTokenizer(nn.Module):
-    """Maps images to discrete token grids and back.
 
-    Images are float RGB in [0, 1], shape (B, 3, H, W); tokens are (B, h, w)
-    int64 ids in [0, codebook_size). Tokenizers are frozen: they never train
-    inside BIGFix.
+class FrozenTokenizer(nn.Module):
+    """Maps pixels to discrete token ids and back; never trains inside BIGFix.
 
-    Subclasses set ``codebook_size`` and ``downsample`` and implement
-    :meth:`_encode` / :meth:`_decode`.
+    Images are float RGB in [0, 1]: (B, 3, H, W) for an image tokenizer, (B, T, 3,
+    H, W) clips for a video one (``is_video``). Tokens are int64 ids in [0,
+    codebook_size): (B, h, w), or (B, t, h, w) with ``t = T / temporal_downsample``
+    and ``(h, w) = (H, W) / downsample``.
+
+    Subclasses set ``codebook_size`` and ``downsample`` (and, for video,
+    ``temporal_downsample``) and implement :meth:`_encode` / :meth:`_decode`.
     """
 
+    is_video: bool = False
     codebook_size: int
     downsample: int
+    temporal_downsample: int = 1
+
+    def token_grid(self, num_frames: int, image_size: int | Tuple[int, int]) -> Tuple[int, int, int]:
+        """(t, h, w) token volume of ``num_frames`` frames; raises if a size does not divide."""
+        h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+        if num_frames % self.temporal_downsample or h % self.downsample or w % self.downsample:
+            raise ValueError(
+                f'{num_frames} frame(s) of {h}x{w}: not divisible by the tokenizer factors '
+                f'(temporal {self.temporal_downsample}, spatial {self.downsample}) of '
+                f'{type(self).__name__}: resize or crop the images (e.g. to '
+                f'{h // self.downsample * self.downsample}), change num_frames, or choose '
+                'another tokenizer.')
+        return (num_frames // self.temporal_downsample, h // self.downsample, w // self.downsample)
 
     def grid_size(self, image_size: int | Tuple[int, int]) -> Tuple[int, int]:
-        """Token grid (h, w) for an image size; raises if the size does not divide."""
-        h, w = (image_size, image_size) if isinstance(image_size, int) else image_size
-        if h % self.downsample or w % self.downsample:
-            raise ValueError(
-                f'image size {h}x{w} is not divisible by the tokenizer downsample factor '
-                f'{self.downsample} ({type(self).__name__}): resize or crop the images '
-                f'(e.g. to {h // self.downsample * self.downsample}) or choose another tokenizer.')
-        return h // self.downsample, w // self.downsample
+        """Spatial token grid (h, w) of one image / frame size."""
+        return self.token_grid(self.temporal_downsample, image_size)[1:]
 
     @torch.no_grad()
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) float in [0, 1] -> (B, h, w) int64 token ids."""
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(f'images must be (B, 3, H, W), got {tuple(images.shape)}')
-        self.grid_size(tuple(images.shape[-2:]))
-        return self._encode(images)
+    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) images or (B, T, 3, H, W) clips in [0, 1] -> int64 token ids."""
+        dims = 5 if self.is_video else 4
+        if pixels.dim() != dims or pixels.shape[-3] != 3:
+            raise ValueError(f'{type(self).__name__} encodes {self._pixel_shape()}, got '
+                             f'{tuple(pixels.shape)}')
+        self.token_grid(pixels.shape[1] if self.is_video else 1, tuple(pixels.shape[-2:]))
+        return self._encode(pixels)
 
     @torch.no_grad()
     def decode(self, ids: torch.Tensor) -> torch.Tensor:
-        """(B, h, w) int64 token ids -> (B, 3, H, W) float in [0, 1]."""
-        if ids.dim() != 3:
-            raise ValueError(f'token ids must be (B, h, w), got {tuple(ids.shape)}')
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.codebook_size):
-            raise ValueError(f'token id out of range [0, codebook_size={self.codebook_size}) '
-                             f'in decode: got [{int(ids.min())}, {int(ids.max())}]')
+        """(B, h, w) or (B, t, h, w) int64 token ids -> pixels in [0, 1] (see :meth:`encode`)."""
+        dims = 4 if self.is_video else 3
+        if ids.dim() != dims:
+            shape = '(B, t, h, w)' if self.is_video else '(B, h, w)'
+            raise ValueError(f'token ids must be {shape}, got {tuple(ids.shape)}')
+        check_token_range(ids, self.codebook_size, f'{type(self).__name__}.decode',
+                          'Decode ids sampled by a model with this tokenizer\'s codebook.')
         return self._decode(ids.long()).clamp(0, 1)
 
-    def _encode(self, images: torch.Tensor) -> torch.Tensor:
+    def _pixel_shape(self) -> str:
+        return '(B, T, 3, H, W) clips' if self.is_video else '(B, 3, H, W) images'
+
+    def _encode(self, pixels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def _decode(self, ids: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def train(self, mode: bool = True) -> 'BaseTokenizer':
+    def train(self, mode: bool = True) -> 'FrozenTokenizer':
         return super().train(False)  # frozen, always in eval mode
+
+
+class BaseTokenizer(FrozenTokenizer):
+    """An image tokenizer: (B, 3, H, W) in [0, 1] <-> (B, h, w) int64 ids."""
+
+    is_video = False

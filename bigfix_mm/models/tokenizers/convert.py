@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
+from bigfix_mm.utils.state_dict import mmengine_state_dict
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -35,18 +36,16 @@ _WRAPPER_KEYS = ('ema', 'model', 'state_dict', 'module')
 def extract_state_dict(obj: Any, source: str = 'checkpoint', use_ema: bool = True) -> StateDict:
     """Find the autoencoder's tensors inside a loaded checkpoint object.
 
-    Accepts a plain state dict or a dict holding one under ``ema`` (preferred
-    when ``use_ema``), ``model``, ``state_dict`` or MMEngine's
-    ``ema_state_dict``; strips ``module.`` (DDP) and ``autoencoder.``
+    Accepts a plain state dict, an MMEngine checkpoint (EMA weights as
+    :func:`~bigfix_mm.utils.state_dict.mmengine_state_dict` finds them) or a
+    dict holding one under ``ema`` (preferred when ``use_ema``), ``model``,
+    ``state_dict``; strips ``module.`` (DDP) and ``autoencoder.``
     (VQGANTrainer) prefixes and drops training-only parts (``loss.*``,
     ``discriminator.*``, ``perceptual.*``).
     """
     if not isinstance(obj, Mapping):
         raise CheckpointError(f'{source}: expected a dict of tensors, got {type(obj).__name__}')
-    state = None
-    if use_ema and isinstance(obj.get('ema_state_dict'), Mapping):
-        state = {k[len('module.'):]: v for k, v in obj['ema_state_dict'].items()
-                 if k.startswith('module.')} or None
+    state = mmengine_state_dict(obj, use_ema) if 'ema_state_dict' in obj else None
     if state is None:
         order = _WRAPPER_KEYS if use_ema else _WRAPPER_KEYS[1:]
         for key in order:
@@ -287,3 +286,32 @@ def convert_checkpoint(src: str | Path, dst: str | Path, arch: Optional[str], us
     return dict(replaced_globals=replaced, dropped_keys=dropped, tensors=len(state),
                 parameters=sum(v.numel() for v in state.values()),
                 taming_layout=is_taming_layout(raw))
+
+
+def convert_cli(argv=None, default_arch: str = 'llamagen-vq16', what: str = 'LlamaGen') -> int:
+    """Command line of tools/convert_llamagen.py and tools/convert_taming.py."""
+    import argparse
+
+    from mmengine.config import DictAction
+    p = argparse.ArgumentParser(description=f'Convert a {what} VQ checkpoint for VQGANTokenizer')
+    p.add_argument('src', help='published checkpoint (.pt / .ckpt / .pth / .safetensors)')
+    p.add_argument('dst', help='output file (.safetensors recommended, or .pth)')
+    p.add_argument('--arch', default=default_arch, help=f'VQ_ARCHS name (default {default_arch})')
+    p.add_argument('--arch-options', nargs='+', action=DictAction, default={},
+                   help='overrides of the named arch, e.g. codebook_size=4096')
+    p.add_argument('--no-ema', action='store_true', help='take the raw weights, not the EMA ones')
+    args = p.parse_args(argv)
+    report = convert_checkpoint(args.src, args.dst, args.arch, use_ema=not args.no_ema,
+                                **args.arch_options)
+    if report['replaced_globals']:
+        print('read without running code; non-tensor objects left inert: ' +
+              ', '.join(report['replaced_globals']))
+    if report['dropped_keys']:
+        print(f"dropped {len(report['dropped_keys'])} training-only tensors "
+              f"(e.g. {report['dropped_keys'][0]})")
+    print(f"wrote {args.dst}: {report['tensors']} tensors, {report['parameters']:,} values, "
+          f"arch={args.arch}{' (renamed from the taming layout)' if report['taming_layout'] else ''}")
+    extra = ''.join(f', {k}={v!r}' for k, v in args.arch_options.items())
+    print(f"use: dict(type='VQGANTokenizer', arch='{args.arch}'{extra}, checkpoint='{args.dst}')")
+    return 0
+

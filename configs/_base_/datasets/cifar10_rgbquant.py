@@ -1,20 +1,16 @@
-# CIFAR-10 (shared JPEG edition) tokenized on the fly by fixed RGB quantisation:
-# 6 levels per channel (216 codes) after 4x4 average pooling -> 8x8 tokens.
-tokenizer = dict(type='RGBQuantTokenizer', levels=6, downsample=4)
-codebook_size = 216
+# CIFAR-10 (shared JPEG edition) tokenized on the fly by the model's tokenizer (e.g. fixed
+# RGB quantisation, see configs/bigfix_cifar10_quick.py); injection as model.injection.
 data_root = None  # default: <repo>/../shared/data/cifar10
 
 train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='TokenizeImage', tokenizer=tokenizer),
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle'),
+    dict(type='TokenizeImage'),  # model.tokenizer
+    dict(type='RandomTokenInjection'),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 val_pipeline = [
-    dict(type='TokenizeImage', tokenizer=tokenizer),
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle', seed=1234),
+    dict(type='TokenizeImage'),  # model.tokenizer
+    dict(type='RandomTokenInjection', seed=1234),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 train_dataloader = dict(

@@ -1,15 +1,11 @@
 # Pre-extracted ImageNet-256 tokens (LlamaGen VQ f16, K=16384, 16x16), written by
 # tools/extract_tokens.py. Injection runs in the loader (per sample, CPU).
-codebook_size = 16384
-grid = (16, 16)
 train_pipeline = [
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle'),
+    dict(type='RandomTokenInjection'),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 val_pipeline = [
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle', seed=1234),
+    dict(type='RandomTokenInjection', seed=1234),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 train_dataloader = dict(
@@ -19,7 +15,6 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TokenDataset', data_root='data/imagenet256_llamagen_f16/train',
-                 codebook_size=codebook_size, grid=grid, num_classes=1000,
                  pipeline=train_pipeline),
 )
 val_dataloader = dict(
@@ -29,7 +24,6 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TokenDataset', data_root='data/imagenet256_llamagen_f16/val',
-                 codebook_size=codebook_size, grid=grid, num_classes=1000,
                  pipeline=val_pipeline),
 )
 val_evaluator = dict(type='TokenPredictionMetric')

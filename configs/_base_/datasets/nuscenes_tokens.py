@@ -10,8 +10,6 @@
 num_frames = 8
 context_frames = (0, 4)
 frame_size = (128, 224)
-codebook_size = 16384
-grid = (8, 8, 14)
 nuscenes_root = 'data/nuscenes_front'
 extract_datasets = dict(
     train=dict(type='NuScenesFrames', data_root=nuscenes_root, layout='scenes',
@@ -25,8 +23,7 @@ extract_datasets = dict(
 train_pipeline = [dict(type='PackTokenInputs', keys=('tokens', ))]
 val_pipeline = [
     dict(type='ContextFrames', frame_range=context_frames, seed=4321),
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle', seed=1234),
+    dict(type='RandomTokenInjection', seed=1234),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 train_dataloader = dict(
@@ -36,7 +33,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/train',
-                 codebook_size=codebook_size, grid=grid, num_classes=1, pipeline=train_pipeline),
+                 pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=32,
@@ -45,7 +42,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/val',
-                 codebook_size=codebook_size, grid=grid, num_classes=1, pipeline=val_pipeline),
+                 pipeline=val_pipeline),
 )
 val_evaluator = dict(type='TokenPredictionMetric')
 test_dataloader = val_dataloader

@@ -5,20 +5,15 @@
 num_frames = 8
 image_size = 32
 context_frames = (0, 2)  # given frames per clip: model.context_frames, and ContextFrames in val
-tokenizer = dict(type='PerFrameTokenizer',
-                 tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4))
-codebook_size = 64
-grid = (num_frames, image_size // 4, image_size // 4)
 
 train_pipeline = [
-    dict(type='TokenizeVideo', tokenizer=tokenizer, keep_frames=False),
+    dict(type='TokenizeVideo', keep_frames=False),  # model.tokenizer
     dict(type='PackTokenInputs', keys=('tokens', )),
 ]
 val_pipeline = [
-    dict(type='TokenizeVideo', tokenizer=tokenizer, keep_frames=False),
+    dict(type='TokenizeVideo', keep_frames=False),  # model.tokenizer
     dict(type='ContextFrames', frame_range=context_frames, seed=4321),
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle', seed=1234),
+    dict(type='RandomTokenInjection', seed=1234),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 train_dataloader = dict(

@@ -5,8 +5,6 @@
 #   python tools/extract_tokens.py configs/bigfix_ucf101.py --split test --out data/ucf101_tokens/test
 num_frames = 16
 frame_size = 128
-codebook_size = 16384
-grid = (16, 8, 8)
 ucf_root = 'data/UCF-101'  # <Class>/v_<Class>_gXX_cYY.avi
 ucf_split_dir = 'data/ucfTrainTestlist'  # classInd.txt, trainlist01.txt, testlist01.txt
 extract_datasets = dict(
@@ -19,8 +17,7 @@ extract_datasets = dict(
 )
 train_pipeline = [dict(type='PackTokenInputs', keys=('tokens', ))]
 val_pipeline = [
-    dict(type='RandomTokenInjection', codebook_size=codebook_size, injection_prob=0.2,
-         mode='shuffle', seed=1234),
+    dict(type='RandomTokenInjection', seed=1234),  # settings: model.injection
     dict(type='PackTokenInputs'),
 ]
 train_dataloader = dict(
@@ -30,7 +27,6 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/train',
-                 codebook_size=codebook_size, grid=grid, num_classes=101,
                  pipeline=train_pipeline),
 )
 val_dataloader = dict(
@@ -40,7 +36,6 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/test',
-                 codebook_size=codebook_size, grid=grid, num_classes=101,
                  pipeline=val_pipeline),
 )
 val_evaluator = dict(type='TokenPredictionMetric')

@@ -1,3 +1,3 @@
-# BIGFix with the large transformer (1024/24/16); everything else as the tiny base.
-_base_ = ['./bigfix_tiny.py']
+# BIGFix with the large transformer (1024/24/16); everything else as the base model.
+_base_ = ['./bigfix_base.py']
 model = dict(transformer=dict(size='large'))

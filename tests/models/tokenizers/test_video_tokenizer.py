@@ -27,7 +27,7 @@ def test_per_frame_errors_name_the_problem():
     tok = PerFrameTokenizer(RGBQuantTokenizer(levels=4, downsample=4))
     with pytest.raises(ValueError, match=r'\(B, T, 3, H, W\)'):
         tok.encode(torch.rand(2, 3, 16, 16))
-    with pytest.raises(ValueError, match='does not divide'):
+    with pytest.raises(ValueError, match='not divisible'):
         tok.encode(torch.rand(1, 2, 3, 10, 16))
     with pytest.raises(ValueError, match='out of range'):
         tok.decode(torch.full((1, 2, 4, 4), 64))
