@@ -219,8 +219,8 @@ def test_validation_leaves_given_frames_out_of_the_loss():
     ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.target.flatten(),
                                            reduction='none').view(2, -1)
     for i, k in enumerate((1, 2)):
-        assert int(stats[i]['num_tokens']) == N - 16 * k
-        assert torch.allclose(stats[i]['ce_sum'], ce[i, 16 * k:].sum(), rtol=1e-5)
+        assert int(stats[i].num_tokens) == N - 16 * k
+        assert torch.allclose(stats[i].ce_sum, ce[i, 16 * k:].sum(), rtol=1e-5)
         assert int(stats[i]['clean_count']) == int((~batch.masked[i] & ~batch.injected[i]
                                                     & ~keep[i]).sum())
     with pytest.raises(ValueError, match=r'context_frames=\(0, 2\).*ContextFrames'):

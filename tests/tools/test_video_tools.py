@@ -145,8 +145,8 @@ def test_frame_prediction_validation_gives_context_and_scores_the_rest():
     ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), inputs['target'].flatten(),
                                            reduction='none').view(12, -1)
     for i, s in enumerate(stats):
-        assert int(s['num_tokens']) == 512 - 64 * int(ks[i])
-        assert torch.allclose(s['ce_sum'], ce[i][~keep[i]].sum(), rtol=1e-4)
+        assert int(s.num_tokens) == 512 - 64 * int(ks[i])
+        assert torch.allclose(s.ce_sum, ce[i][~keep[i]].sum(), rtol=1e-4)
     del batch['inputs']['keep']
     with pytest.raises(ValueError, match="gives no frames.*ContextFrames"):
         model.val_step(batch)

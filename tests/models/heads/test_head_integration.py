@@ -37,7 +37,7 @@ def test_bigfix_predict_and_sample_with_the_bit_head():
     model = bit_bigfix().eval()
     data = model.data_preprocessor(batch(), False)
     rows = model.predict(data['inputs'])
-    assert len(rows) == 8 and all(torch.isfinite(r['ce_sum']) and r['ce_sum'] > 0 for r in rows)
+    assert len(rows) == 8 and all(torch.isfinite(r.ce_sum) and r.ce_sum > 0 for r in rows)
     ids = model.sample(torch.tensor([0, 1]), generator=torch.Generator().manual_seed(0))
     assert ids.shape == (2, 1, 4, 4) and ids.max() < 64
 
