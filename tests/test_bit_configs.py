@@ -2,6 +2,7 @@
 import pytest
 from mmengine.config import Config
 
+from bigfix_mm.engine.config_checks import resolve_config
 from bigfix_mm.registry import MODELS
 
 from .conftest import REPO
@@ -18,6 +19,7 @@ def test_bit_configs_build_from_the_registry(bits, monkeypatch):
 
     cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_bits.py'))
     cfg.model.tokenizer.checkpoint = None  # random weights: the file is made by training
+    resolve_config(cfg)  # the tokenizer's 2^bits codes reach the datasets and transforms
     model = MODELS.build(cfg.model)
     head = model.transformer.head
     assert type(head).__name__ == 'MaskedBitHead' and head.bits == bits

@@ -221,7 +221,7 @@ def test_validation_leaves_given_frames_out_of_the_loss():
     for i, k in enumerate((1, 2)):
         assert int(stats[i].num_tokens) == N - 16 * k
         assert torch.allclose(stats[i].ce_sum, ce[i, 16 * k:].sum(), rtol=1e-5)
-        assert int(stats[i]['clean_count']) == int((~batch.masked[i] & ~batch.injected[i]
+        assert int(stats[i].clean_count) == int((~batch.masked[i] & ~batch.injected[i]
                                                     & ~keep[i]).sum())
     with pytest.raises(ValueError, match=r'context_frames=\(0, 2\).*ContextFrames'):
         model.predict(dict(tokens=tokens, labels=labels))  # no given frames: not the task
