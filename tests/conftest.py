@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,7 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
         expected = ((autoencoder.decode_ids(ids) + 1) / 2).clamp(0, 1)
     assert torch.equal(tokenizer.encode(x), ids)
     assert torch.allclose(tokenizer.decode(ids), expected, atol=1e-6)
+
+
+# tools/ on the path: the study's modules (tools/fixing_study/) are imported as `fixing_study`
+sys.path.insert(0, str(REPO / 'tools'))

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .classifier import CifarClassifier
+from bigfix_mm.evaluation.classifier import CifarClassifier
 
 
 def load_cifar10_arrays(split: str, data_root: Optional[str] = None,
@@ -59,7 +59,7 @@ def accuracy(model: CifarClassifier, images: torch.Tensor, labels: torch.Tensor,
     model.eval()
     correct = 0
     for x, y in zip(images.split(batch_size), labels.split(batch_size)):
-        x = x.float().div(255).contiguous(memory_format=torch.channels_last)
+        x = x.float().div(255)
         correct += (model(x).argmax(-1) == y).sum().item()
     return 100.0 * correct / max(1, len(labels))
 
@@ -87,7 +87,9 @@ def train_classifier(train: Tuple[torch.Tensor, torch.Tensor],
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = CifarClassifier(num_classes=10, width=width).to(memory_format=torch.channels_last)
+    # default (NCHW) memory format: channels_last training aborted with a double free in the
+    # CPU backward of the installed torch (2.14)
+    model = CifarClassifier(num_classes=10, width=width)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
     optim = torch.optim.SGD([dict(params=decay, weight_decay=weight_decay),
@@ -107,8 +109,7 @@ def train_classifier(train: Tuple[torch.Tensor, torch.Tensor],
         order = torch.randperm(len(labels), generator=gen)
         total, seen = 0.0, 0
         for idx in order.split(batch_size):
-            x = augment(images[idx].float().div(255), gen).contiguous(
-                memory_format=torch.channels_last)
+            x = augment(images[idx].float().div(255), gen)
             loss = F.cross_entropy(model(x), labels[idx], label_smoothing=label_smoothing)
             optim.zero_grad(set_to_none=True)
             loss.backward()
