@@ -108,12 +108,12 @@ def training_config(base: Config, work_dir: str, injection_prob: float, iters: i
                     batch_size: Optional[int] = None, size: Optional[str] = None,
                     width: Optional[int] = None, depth: Optional[int] = None,
                     heads: Optional[int] = None, num_workers: Optional[int] = None,
-                    val_points: int = 5) -> Config:
+                    val_points: int = 5, checkpoints: int = 12) -> Config:
     """The config of one twin: ``base`` with p, budget, seed and model size set.
 
     The learning-rate schedule is rescaled to ``iters``; validation (teacher
     forced, with the held-out split's own injection, the same for both twins)
-    runs ``val_points`` times, and a checkpoint is written at each validation
+    runs ``val_points`` times, and a checkpoint is written ``checkpoints`` times
     (the last two kept) so an interrupted training resumes (``--resume``). The
     config's sampling hook is dropped: training does not depend on any sampler.
     """
@@ -138,8 +138,8 @@ def training_config(base: Config, work_dir: str, injection_prob: float, iters: i
         if not (width and depth and heads):
             raise ValueError('give all of --width, --depth and --heads (or --size)')
         cfg.model.transformer.update(size=None, width=width, depth=depth, heads=heads)
-    cfg.default_hooks.checkpoint.update(interval=cfg.train_cfg.val_interval, max_keep_ckpts=2,
-                                        save_last=True)
+    cfg.default_hooks.checkpoint.update(interval=max(1, int(iters) // max(1, checkpoints)),
+                                        max_keep_ckpts=2, save_last=True)
     cfg.default_hooks.logger.update(interval=max(1, int(iters) // 100), log_metric_by_epoch=False)
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) or []
                         if h.get('type') != 'FixingSamplerHook']

@@ -23,7 +23,7 @@ from mmengine.config import Config
 
 from .cache import Store, files_digest, read_npz, write_npz
 from .cells import Cell, make_cells, sweep_cells, training_config
-from .training import REPO, child_env, train_twins
+from .training import REPO, child_env, train_twins, twin_tag
 
 TWINS = {'p=0.2': 0.2, 'p=0': 0.0}
 # What a sampled cell depends on besides its settings: the sampling code.
@@ -84,6 +84,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--time-budget', type=float, default=None,
                    help='minutes: start no new cell after this (the page lists what is pending)')
     g.add_argument('--stop-after', choices=['train', 'pilot'], default=None)
+    g.add_argument('--status-page', action='store_true',
+                   help='only write the page of a study whose twins are still training')
     g.add_argument('--results', default='docs/results.md')
     g.add_argument('--images', default='docs/images')
     g.add_argument('--threads', type=int, default=1, help='torch CPU threads')
@@ -92,7 +94,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # Options that only limit one invocation: left out of the page's reproduce command.
-INVOCATION_ONLY = ('--only', '--only-twins', '--time-budget', '--stop-after', '--no-page')
+INVOCATION_ONLY = ('--only', '--only-twins', '--time-budget', '--stop-after', '--no-page',
+                   '--status-page')
 
 
 def reproduce_command(argv: List[str]) -> str:
@@ -199,6 +202,16 @@ def main(argv=None) -> dict:
                                      args.batch_size, args.size, args.width, args.depth,
                                      args.heads, args.workers, args.val_points)
                for name, p in TWINS.items()}
+    if args.status_page:
+        from .report import write_status_page
+        guided = 'W' if args.cfg_scale is None else f'{args.cfg_scale:g}'
+        text = [f'- both twins, CFG {guided} and 0: every preset of {args.samplers} at '
+                f'{args.steps} steps; at {args.sweep_steps} steps and CFG {guided}, fix_low '
+                f'with fix_ratio {args.fix_ratios} and fix_window {args.fix_windows}.',
+                '- W: the guided CFG, picked by the pilot (Halton on the p=0.2 twin).'
+                if args.cfg_scale is None else '']
+        runs = {n: osp.join(args.work_dir, f'train_{twin_tag(n)}') for n in TWINS}
+        return dict(page=write_status_page(args, command, [t for t in text if t], runs))
     runs = train_twins(configs, args.work_dir, args.iters, threads=args.threads)
     if args.stop_after == 'train':
         return dict(runs=runs)

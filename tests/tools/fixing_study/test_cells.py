@@ -46,7 +46,7 @@ def test_twins_differ_only_in_injection_and_resume_from_each_validation():
     val = [t for t in b.val_dataloader.dataset.pipeline if t.type == 'RandomTokenInjection']
     assert val[0].injection_prob == 0.2  # held-out corruption is the same for both twins
     assert a.train_cfg.max_iters == 3600 and a.randomness.seed == 7
-    assert a.train_cfg.val_interval == a.default_hooks.checkpoint.interval == 600
+    assert a.train_cfg.val_interval == 600 and a.default_hooks.checkpoint.interval == 300
     assert a.param_scheduler[0].end == 360 and a.param_scheduler[1].T_max == 3240
     assert a.model.transformer.width == 64 and a.model.transformer.size is None
     assert all(h.type != 'FixingSamplerHook' for h in a.custom_hooks)
