@@ -44,8 +44,9 @@ def score_images(images_bgr: torch.Tensor, features: EfficientNetLite0Features,
 
 
 @torch.no_grad()
-def sample_cell(model, sampler_cfg: dict, seed: int, num: int, features: EfficientNetLite0Features,
-                classifier: Optional[CifarClassifier], batch_size: int = 100) -> Dict[str, np.ndarray]:
+def sample_cell(model, sampler_cfg: dict, seed: int, num: int,
+                features: EfficientNetLite0Features, classifier: Optional[CifarClassifier],
+                batch_size: int = 100) -> Dict[str, np.ndarray]:
     """``num`` class-balanced samples of one sampler, scored.
 
     Returns:

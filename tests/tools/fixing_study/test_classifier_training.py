@@ -12,7 +12,7 @@ def test_augment_keeps_shapes_and_pixels():
     assert torch.equal(augment(x, g, pad=0).sort(-1).values, x.sort(-1).values)  # flips only
 
 
-def test_training_learns_a_separable_toy_task():
+def test_training_learns_a_separable_toy_problem():
     g = torch.Generator().manual_seed(0)
     labels = torch.arange(64) % 2
     images = torch.randint(0, 100, (64, 3, 32, 32), generator=g, dtype=torch.uint8)
