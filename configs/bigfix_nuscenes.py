@@ -19,7 +19,8 @@ model = dict(
     sampler=dict(type='TokenFixingSampler', steps=16, reveal='halton', fix='low_confidence',
                  fix_ratio=0.1, cfg_scale=0.0),
 )
-optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16')
+# bf16 autocast; bf16 keeps fp32's exponent range: no loss scaling (and no scaler host sync)
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='bfloat16', loss_scale=dict(enabled=False))
 max_iters = 200_000
 train_cfg = dict(max_iters=max_iters, val_interval=10_000)
 param_scheduler = [

@@ -18,6 +18,8 @@ if DefaultScope.get_current_instance() is None:
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_ROOT = shared_dir() / 'data' / 'cifar10'
+# outputs of the authors' Halton-MaskGIT code (orders, a tiny checkpoint, sampler runs)
+HALTON_MASKGIT_ROOT = shared_dir() / 'data' / 'halton_maskgit'
 
 
 def pytest_configure(config):
@@ -33,6 +35,10 @@ def tiny_transformer_cfg():
 
 requires_cifar = pytest.mark.skipif(not (CIFAR_ROOT / 'train.npz').is_file(),
                                     reason='shared CIFAR-10 copy not found')
+requires_halton_maskgit = pytest.mark.skipif(
+    not (HALTON_MASKGIT_ROOT / 'README.md').is_file(),
+    reason=f'reference outputs of the authors\' code not found at {HALTON_MASKGIT_ROOT} '
+    '(set BIGFIX_SHARED to the folder holding data/halton_maskgit)')
 
 
 @pytest.fixture

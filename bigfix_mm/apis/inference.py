@@ -4,7 +4,6 @@ from typing import Optional, Sequence, Union
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.registry import MODELS
@@ -30,11 +29,28 @@ def init_model(config: Union[str, Config],
         raw = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
         if not use_ema and raw:  # EMAHook swapped the raw weights into ema_state_dict
             state = {k[len('module.'):]: v for k, v in raw.items() if k.startswith('module.')}
-            model.load_state_dict(state, strict=True)
         else:
-            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+            state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+            state = {k[len('module.'):] if k.startswith('module.') else k: v
+                     for k, v in state.items()}
+        load_model_state(model, state, source=str(checkpoint))
     model.cfg = cfg
     return model.to(device).eval()
+
+
+def load_model_state(model: torch.nn.Module, state: dict, source: str = 'checkpoint') -> None:
+    """Load ``state`` strictly, except that a frozen tokenizer which loaded its own
+    weights file (``tokenizer.checkpoint`` in the config) may be absent from it,
+    as in checkpoints converted from other codes (tools/convert_halton_maskgit.py)."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    tokenizer = getattr(model, 'tokenizer', None)
+    if getattr(tokenizer, 'checkpoint', None) is not None:
+        missing = [k for k in missing if not k.startswith('tokenizer.')]
+    if missing or unexpected:
+        raise ValueError(
+            f'{source} does not match the config\'s model: missing keys ({len(missing)}) '
+            f'{missing[:5]}, unexpected keys ({len(unexpected)}) {unexpected[:5]}. Use the config '
+            'the checkpoint was trained (or converted) for.')
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
-from . import checkpoint, model_wrappers, nonfinite
+from . import checkpoint, fsdp, model_wrappers, nonfinite
 from .hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
 
 checkpoint.install()
 
-__all__ = ['checkpoint', 'model_wrappers', 'nonfinite', 'FixingSamplerHook', 'GlobalBatchHook',
-           'RNGStateHook']
+__all__ = ['checkpoint', 'fsdp', 'model_wrappers', 'nonfinite', 'FixingSamplerHook',
+           'GlobalBatchHook', 'RNGStateHook']

@@ -2,25 +2,39 @@
 
 torch >= 2.6 loads with ``weights_only=True``; MMEngine 0.10.7's own checkpoints
 hold a few extra types (``HistoryBuffer`` in the message hub, numpy scalars in
-``meta``) and then fail to resume. Instead of turning safety off, the loader
-registered here keeps ``weights_only=True`` and allow-lists exactly those types,
-so no checkpoint (a run's own or a downloaded one) can execute code on load.
+``meta``) and then fail to resume. Instead of turning safety off, bigfix_mm's
+loading keeps ``weights_only=True`` and allow-lists exactly those types, so no
+checkpoint (a run's own or a downloaded one) can execute code on load.
+
+Scope: :func:`load_checkpoint_file`, and MMEngine's local checkpoint loader while
+:func:`safe_loading` is active (the runners built by
+:func:`bigfix_mm.engine.launch.build_runner`, i.e. ``tools/train.py`` /
+``tools/test.py``, and ``init_model``). Other code in the same process that loads
+checkpoints through MMEngine (another OpenMMLab library, its pretrained weights) gets
+MMEngine's own loader, behaving as without bigfix_mm; the allow-listed load is
+only tried first, so MMEngine's own checkpoints also load there.
+
 Writes go to a temporary file that is renamed over the target, so a crash during
-a save never leaves a half-written checkpoint.
+a save never leaves a half-written checkpoint. The file gets the mode a plain
+write would give (the umask default, or the mode of the file it replaces), and a
+symlinked target is written through the link, as ``open(path, 'wb')`` would.
 """
+import contextvars
 import io
 import os
 import pickle
+import stat
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Iterator, Union
 
 import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
 
 def _numpy_safe_globals() -> list:
@@ -60,7 +74,7 @@ def load_checkpoint_file(filename: Union[str, Path], map_location: Any = 'cpu') 
         from safetensors.torch import load_file
         return load_file(str(path), device=str(map_location) if map_location else 'cpu')
     try:
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
+        with _allow_listed():
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointError(
@@ -71,19 +85,68 @@ def load_checkpoint_file(filename: Union[str, Path], map_location: Any = 'cpu') 
                               'checkpoint of the run (work_dir/iter_*.pth).') from err
 
 
+@contextmanager
+def _allow_listed() -> Iterator[None]:
+    """``torch.serialization.safe_globals(SAFE_GLOBALS)`` that leaves the process-wide
+    list as it found it (torch's context removes on exit entries another library had
+    added with ``add_safe_globals`` before)."""
+    present = torch.serialization.get_safe_globals()
+    with torch.serialization.safe_globals([g for g in SAFE_GLOBALS if g not in present]):
+        yield
+
+
+_SAFE_SCOPE: contextvars.ContextVar = contextvars.ContextVar('bigfix_safe_loading',
+                                                            default=False)
+
+
+@contextmanager
+def safe_loading() -> Iterator[None]:
+    """Within this context MMEngine's local checkpoint loader is bigfix_mm's
+    :func:`load_checkpoint_file`: anything outside the allow-list is refused."""
+    token = _SAFE_SCOPE.set(True)
+    try:
+        yield
+    finally:
+        _SAFE_SCOPE.reset(token)
+
+
+def scope_to_runner(runner: Any) -> Any:
+    """Load ``runner``'s own checkpoints (``load_from`` / ``resume``) with
+    :func:`safe_loading`; weights that its models load while being built are not affected."""
+    for name in ('load_checkpoint', 'resume'):
+        method = getattr(runner, name)
+
+        def scoped(*args, _method=method, **kwargs):
+            with safe_loading():
+                return _method(*args, **kwargs)
+
+        setattr(runner, name, scoped)
+    return runner
+
+
 def _mmengine_local_loader(filename: str, map_location: Any = None) -> Any:
-    return load_checkpoint_file(os.path.expanduser(filename), map_location)
+    """MMEngine's local scheme: strict inside :func:`safe_loading`; elsewhere the
+    allow-listed load, falling back to MMEngine's own loader (whose result or error
+    is then exactly what it would be without bigfix_mm)."""
+    if _SAFE_SCOPE.get():
+        return load_checkpoint_file(os.path.expanduser(filename), map_location)
+    try:
+        return load_checkpoint_file(os.path.expanduser(filename), map_location)
+    except CheckpointError:
+        return load_from_local(filename, map_location)
 
 
 class AtomicLocalBackend(LocalBackend):
     """MMEngine's local file backend with atomic ``put`` (temp file + rename)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        filepath = Path(filepath)
+        filepath = Path(os.path.realpath(filepath))  # through symlinks, as open('wb') writes
         filepath.parent.mkdir(parents=True, exist_ok=True)
+        mode = _plain_write_mode(filepath)
         fd, tmp = tempfile.mkstemp(dir=filepath.parent, prefix=f'.{filepath.name}.', suffix='.tmp')
         try:
             with os.fdopen(fd, 'wb') as f:
+                os.fchmod(f.fileno(), mode)  # mkstemp creates 0600
                 f.write(obj)
                 f.flush()
                 os.fsync(f.fileno())
@@ -97,8 +160,30 @@ class AtomicLocalBackend(LocalBackend):
         self.put(obj.encode(encoding), filepath)
 
 
+def _plain_write_mode(path: Path) -> int:
+    """The permission bits ``open(path, 'wb')`` would leave: the existing file's, or
+    0666 minus the process umask for a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask would, briefly, for every thread)
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def install() -> None:
-    """Register the safe loader and the atomic writer with MMEngine (idempotent)."""
+    """Register the (scoped) safe loader and the atomic writer with MMEngine (idempotent)."""
     CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     from mmengine.fileio import io as mmengine_io

@@ -2,9 +2,11 @@
 
 Checks that the codebook size, token grid and class count agree across the
 tokenizers, token metadata (``meta.json``), model, data pipelines and
-samplers; that the images are a size the tokenizer accepts; and that every
-sampler's ``steps`` lies in [1, number of tokens]. Each problem names the
-config fields involved and the fix; all problems are reported at once.
+samplers; that the images are a size the tokenizer accepts; that every
+sampler's ``steps`` lies in [1, number of tokens]; and that an FSDP run asks
+for no hook or clipping that FSDP cannot run (:mod:`bigfix_mm.engine.fsdp`).
+Each problem names the config fields involved and the fix; all problems are
+reported at once.
 
 Only static facts are used (config values, class defaults, small metadata
 files); nothing is built, so a check takes milliseconds. Facts that cannot be
@@ -40,17 +42,20 @@ def check_config(cfg: Config) -> None:
 
 def collect_problems(cfg: Config) -> List[str]:
     """Every inconsistency as a message (empty for a consistent or non-BIGFix config)."""
+    from .fsdp import fsdp_problems
+    strategy_problems = fsdp_problems(cfg)  # hooks / clipping that FSDP cannot run
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
-        return []
+        return strategy_problems
     tr = _with_defaults(MODELS, model.get('transformer') or {})
     k, num_classes = tr.get('codebook_size'), tr.get('num_classes')
     grid = tuple(int(g) for g in tr.get('grid', ()))
     if len(grid) not in (2, 3) or min(grid, default=0) < 1:
-        return [f'model.transformer.grid={list(grid)} must be (H, W) or (T, H, W) positive ints']
+        return strategy_problems + [f'model.transformer.grid={list(grid)} must be (H, W) or '
+                                    '(T, H, W) positive ints']
     grid3 = (1, ) + grid if len(grid) == 2 else grid
     num_tokens = math.prod(grid3)
-    problems: List[str] = []
+    problems: List[str] = list(strategy_problems)
     problems += _check_tokenizers(cfg, model, k, grid3)
     problems += _check_pipelines_and_data(cfg, k, grid3, num_classes)
     problems += _check_samplers(cfg, model, num_tokens, grid)

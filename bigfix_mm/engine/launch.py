@@ -9,7 +9,7 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from .checkpoint import find_resume_checkpoint
+from .checkpoint import find_resume_checkpoint, scope_to_runner
 from .config_checks import check_config
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
@@ -71,13 +71,14 @@ def set_resume(cfg: Config, resume: Optional[str]) -> None:
 
 
 def build_runner(cfg: Config):
-    """Check the config, then build ``Runner`` (or ``cfg.runner_type``, e.g. FlexibleRunner)."""
+    """Check the config, then build ``Runner`` (or ``cfg.runner_type``, e.g. FlexibleRunner)
+    whose ``load_from`` / ``resume`` checkpoints load with bigfix_mm's safe loader."""
     check_config(cfg)
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
-        return RUNNERS.build(cfg)
+        return scope_to_runner(RUNNERS.build(cfg))
     from mmengine.runner import Runner
-    return Runner.from_cfg(cfg)
+    return scope_to_runner(Runner.from_cfg(cfg))
 
 
 def default_work_dir(config_path: str) -> str:

@@ -5,6 +5,9 @@ MMEngine's wrappers run their own ``train_step`` (``parse_losses`` then
 would be ignored under them. These subclasses only replace the update by
 :func:`bigfix_mm.engine.nonfinite.guarded_update`. The DDP one also accepts a CPU
 module (gloo), where MMEngine passes ``device_ids=[LOCAL_RANK]`` that torch rejects.
+The FSDP one clips and checks gradients by the whole model's norm
+(``FSDP.clip_grad_norm_``); MMEngine 0.10.7's ``OptimWrapper`` would clip each rank's
+shard by its own norm.
 
 Select them with ``model_wrapper_cfg`` (Runner, the default of
 ``configs/_base_/default_runtime.py``) or with the FSDP strategy's
@@ -47,8 +50,9 @@ class GuardedDistributedDataParallel(MMDistributedDataParallel):
 
 @MODEL_WRAPPERS.register_module()
 class GuardedFullyShardedDataParallel(MMFullyShardedDataParallel):
-    """``MMFullyShardedDataParallel`` honouring ``model.nonfinite_loss`` (CUDA only:
-    torch's FSDP refuses to run without an accelerator)."""
+    """``MMFullyShardedDataParallel`` honouring ``model.nonfinite_loss``, with
+    gradient clipping by the full-model norm (CUDA only: torch's FSDP refuses to run
+    without an accelerator)."""
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
@@ -56,4 +60,5 @@ class GuardedFullyShardedDataParallel(MMFullyShardedDataParallel):
             data = self.module.data_preprocessor(data, training=True)
             losses = self(**data, mode='loss') if isinstance(data, dict) else self(*data,
                                                                                      mode='loss')
-        return guarded_update(self.module, losses, optim_wrapper)
+        # every rank holds a shard: the norm is FSDP's all-reduced one, never a shard's own
+        return guarded_update(self.module, losses, optim_wrapper, grad_norm=self.clip_grad_norm_)

@@ -27,8 +27,8 @@ class BIGFix(BaseModel):
             corrupted by the ``RandomTokenInjection`` transform are used as given.
         label_drop_prob: probability of training a sample unconditionally (CFG).
         sampler: config of the default sampler used by :meth:`sample`.
-        nonfinite_loss: ``'raise'`` stops on a NaN / inf loss, ``'skip'`` skips
-            the update and logs it.
+        nonfinite_loss: ``'raise'`` stops on a NaN / inf loss or gradient norm,
+            ``'skip'`` skips the update and logs it.
         data_preprocessor: config of the data preprocessor.
         context_frames: video only: inclusive (min, max) range; each training
             sample gets its first k frames (k uniform in the range) as given
@@ -38,6 +38,8 @@ class BIGFix(BaseModel):
             sampling): False (default), True, or a dict of ``torch.compile``
             kwargs, e.g. ``dict(mode='max-autotune-no-cudagraphs')``. Weights
             and checkpoints are unchanged.
+        max_nonfinite_skips: with ``nonfinite_loss='skip'``, the run stops (listing
+            the skipped steps) once more than this many steps in a row were skipped.
     """
 
     def __init__(self,
@@ -50,7 +52,8 @@ class BIGFix(BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  context_frames: Optional[Sequence[int]] = None,
-                 compile: Union[bool, dict] = False):
+                 compile: Union[bool, dict] = False,
+                 max_nonfinite_skips: int = 10):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='TokenDataPreprocessor'),
                          init_cfg=init_cfg)
         self.transformer = (transformer if isinstance(transformer, torch.nn.Module) else
@@ -74,6 +77,9 @@ class BIGFix(BaseModel):
         if nonfinite_loss not in ('raise', 'skip'):
             raise ValueError(f"nonfinite_loss={nonfinite_loss!r} must be 'raise' or 'skip'")
         self.nonfinite_loss = nonfinite_loss
+        if not isinstance(max_nonfinite_skips, int) or max_nonfinite_skips < 0:
+            raise ValueError(f'max_nonfinite_skips={max_nonfinite_skips!r} must be an int >= 0')
+        self.max_nonfinite_skips = max_nonfinite_skips
         self.sampler_cfg = sampler or dict(type='TokenFixingSampler')
         self._sampler = None
         self.context_frames = None if context_frames is None else check_frame_range(
@@ -175,7 +181,8 @@ class BIGFix(BaseModel):
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """Standard step; a non-finite loss raises or skips (``nonfinite_loss``) on all ranks."""
+        """Standard step; a non-finite loss or gradient norm raises or skips
+        (``nonfinite_loss``) on all ranks."""
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')

@@ -35,20 +35,22 @@ def sample_mask_ratio(batch_size: int,
 def halton_reveal_counts(num_tokens: int, num_steps: int) -> torch.Tensor:
     """Cumulative number of revealed tokens after each step (Halton-MaskGIT).
 
-    ``n_t = min(N, max(t + 1, floor((1 - arccos((t + 1) / T) / (pi / 2)) N)))``;
-    the last entry is always ``N``.
+    ``n_t = min(N, max(t + 1, floor((1 - arccos((t + 1) / T) / (pi / 2)) N)))``
+    for steps t = 0 .. T-1; the last entry is always ``N``. Evaluated with Python
+    doubles in the authors' operation order, so a product that lands on an
+    integer in exact arithmetic (e.g. N / 3 at 24x24, t + 1 = T / 2) floors the
+    same way as theirs.
 
     Returns:
         (T,) int64, non-decreasing, ending at N.
     """
     _check_steps(num_tokens, num_steps)
-    t = torch.arange(1, num_steps + 1, dtype=torch.float64)
-    frac = 1 - torch.arccos((t / num_steps).clamp(max=1.0)) / (math.pi / 2)
-    n = torch.floor(frac * num_tokens).long()
-    n = torch.maximum(n, torch.arange(1, num_steps + 1))
-    n = n.clamp(max=num_tokens)
-    n[-1] = num_tokens
-    return n
+    counts = []
+    for t in range(num_steps):
+        frac = 1 - math.acos((t + 1) / num_steps) / (math.pi * 0.5)
+        counts.append(min(num_tokens, max(t + 1, int(frac * num_tokens))))
+    counts[-1] = num_tokens
+    return torch.tensor(counts, dtype=torch.int64)
 
 
 def cosine_reveal_counts(num_tokens: int, num_steps: int) -> torch.Tensor:
@@ -78,26 +80,35 @@ def _check_steps(num_tokens: int, num_steps: int) -> None:
 
 
 def _radical_inverse(index: torch.Tensor, base: int) -> torch.Tensor:
-    """Van der Corput radical inverse of integer ``index`` in ``base``."""
-    result = torch.zeros_like(index, dtype=torch.float64)
-    frac = 1.0 / base
+    """Van der Corput radical inverse of integer ``index`` in ``base``, float64.
+
+    Computed as one division ``n / base**k`` of exact integers (k the number of
+    digits), so the value is the correctly rounded rational, the same double the
+    authors' generator produces; floors at cell edges then agree bit for bit.
+    """
+    num = torch.zeros_like(index)
+    den = torch.ones_like(index)
     i = index.clone()
     while bool((i > 0).any()):
-        result += (i % base).double() * frac
+        active = i > 0
+        num = torch.where(active, num * base + i % base, num)
+        den = torch.where(active, den * base, den)
         i = i // base
-        frac /= base
-    return result
+    return num.double() / den.double()
 
 
 _HALTON_BASES = (2, 3, 5)
+HALTON_START = 1  # first index of the sequence: point 0 would be the corner (0, 0)
 
 
 def halton_order(grid: Sequence[int]) -> torch.Tensor:
     """Reveal order of every position of a (T, H, W) grid along a Halton sequence.
 
     Images (T = 1) use bases 2 and 3 over (H, W); volumes use bases 2, 3, 5 over
-    (H, W, T). Points are generated until every cell is hit; each cell keeps its
-    first hit, so every position appears exactly once.
+    (H, W, T). The sequence starts at index :data:`HALTON_START` = 1, as the
+    authors' generator does (its first point is (1/2, 1/3), not the corner).
+    Points are generated until every cell is hit; each cell keeps its first hit,
+    so every position appears exactly once.
 
     Args:
         grid: token grid (T, H, W) or (H, W).
@@ -113,10 +124,10 @@ def halton_order(grid: Sequence[int]) -> torch.Tensor:
     n_cells = t_size * h_size * w_size
     order: list[int] = []
     seen = torch.zeros(n_cells, dtype=torch.bool)
-    start, chunk = 0, max(64, 4 * n_cells)
+    start, chunk = HALTON_START, max(64, 4 * n_cells)
     while len(order) < n_cells:
         idx = torch.arange(start, start + chunk, dtype=torch.int64)
-        coords = [(_radical_inverse(idx, b) * d).long().clamp(max=d - 1)
+        coords = [torch.floor(_radical_inverse(idx, b) * d).long().clamp(max=d - 1)
                   for b, d in zip(_HALTON_BASES, dims)]
         h, w = coords[0], coords[1]
         t = coords[2] if t_size > 1 else torch.zeros_like(h)

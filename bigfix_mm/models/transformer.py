@@ -49,15 +49,20 @@ def swiglu_hidden(width: int, multiple_of: int = 256) -> int:
 
 
 class SwiGLU(nn.Module):
+    """SwiGLU MLP; ``dropout`` on the hidden layer in training."""
 
-    def __init__(self, width: int, hidden: int):
+    def __init__(self, width: int, hidden: int, dropout: float = 0.0):
         super().__init__()
+        self.dropout = dropout
         self.w_gate = nn.Linear(width, hidden, bias=False)
         self.w_up = nn.Linear(width, hidden, bias=False)
         self.w_down = nn.Linear(hidden, width, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
+        hidden = F.silu(self.w_gate(x)) * self.w_up(x)
+        if self.dropout > 0 and self.training:
+            hidden = F.dropout(hidden, self.dropout, True)
+        return self.w_down(hidden)
 
 
 class Attention(nn.Module):
@@ -65,11 +70,14 @@ class Attention(nn.Module):
 
     The attention width is ``heads * (width // heads)``, so widths that ``heads``
     does not divide (size small: 512 / 6) work as in the published models.
+    ``dropout`` applies in training to the attention probabilities and to the
+    projected output.
     """
 
-    def __init__(self, width: int, heads: int):
+    def __init__(self, width: int, heads: int, dropout: float = 0.0):
         super().__init__()
         self.heads = heads
+        self.dropout = dropout
         self.inner = heads * (width // heads)
         self.qkv = nn.Linear(width, 3 * self.inner, bias=False)
         self.q_norm = RMSNorm(self.inner, scale=False)
@@ -81,20 +89,22 @@ class Attention(nn.Module):
         q, k, v = self.qkv(x).chunk(3, dim=-1)  # 3 x (B, L, inner)
         q, k = self.q_norm(q).type_as(v), self.k_norm(k).type_as(v)
         q, k, v = (t.view(bsz, length, self.heads, -1).transpose(1, 2) for t in (q, k, v))
-        out = F.scaled_dot_product_attention(q, k, v)  # (B, heads, L, inner / heads)
-        return self.proj(out.transpose(1, 2).reshape(bsz, length, self.inner))
+        drop = self.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)  # (B, heads, L, inner / heads)
+        out = self.proj(out.transpose(1, 2).reshape(bsz, length, self.inner))
+        return F.dropout(out, drop, True) if drop > 0 else out
 
 
 class Block(nn.Module):
     """Pre-norm transformer block with adaLN-Zero conditioning."""
 
-    def __init__(self, width: int, heads: int):
+    def __init__(self, width: int, heads: int, dropout: float = 0.0):
         super().__init__()
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))
         self.norm1 = RMSNorm(width)
-        self.attn = Attention(width, heads)
+        self.attn = Attention(width, heads, dropout)
         self.norm2 = RMSNorm(width)
-        self.mlp = SwiGLU(width, swiglu_hidden(width))
+        self.mlp = SwiGLU(width, swiglu_hidden(width), dropout)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(cond).chunk(6, dim=-1)
@@ -116,6 +126,8 @@ class BidirectionalTransformer(nn.Module):
             ``width``/``depth``/``heads``.
         num_registers: learned register tokens appended to the sequence.
         grad_checkpointing: recompute block activations in backward.
+        dropout: training dropout on the attention probabilities, the attention
+            output and the SwiGLU hidden layer (the authors train with 0.1).
 
     Shapes:
         ids (B, L) int64 in [0, K]; labels (B,) int64 in [0, C]; returns logits
@@ -131,8 +143,11 @@ class BidirectionalTransformer(nn.Module):
                  depth: Optional[int] = None,
                  heads: Optional[int] = None,
                  num_registers: int = 1,
-                 grad_checkpointing: bool = False):
+                 grad_checkpointing: bool = False,
+                 dropout: float = 0.0):
         super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f'dropout={dropout} must be in [0, 1)')
         if size is not None:
             if size not in TRANSFORMER_SIZES:
                 raise ValueError(f'size={size!r} is not one of {sorted(TRANSFORMER_SIZES)}')
@@ -154,7 +169,7 @@ class BidirectionalTransformer(nn.Module):
         self.pos_emb = nn.Parameter(torch.zeros(h_size * w_size, width))
         self.time_emb = nn.Parameter(torch.zeros(t_size, width)) if t_size > 1 else None
         self.registers = nn.Parameter(torch.zeros(num_registers, width)) if num_registers else None
-        self.blocks = nn.ModuleList(Block(width, heads) for _ in range(depth))
+        self.blocks = nn.ModuleList(Block(width, heads, dropout) for _ in range(depth))
         self.final_norm = RMSNorm(width, bias=True)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
         self.head_bias = nn.Parameter(torch.zeros(self.codebook_size + 1))

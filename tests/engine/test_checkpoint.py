@@ -1,3 +1,7 @@
+import os
+import pickle
+import stat
+
 import numpy as np
 import pytest
 import torch
@@ -5,7 +9,7 @@ from mmengine.fileio import get_file_backend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 
-from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
+from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file, safe_loading
 
 from ..conftest import requires_cifar
 
@@ -41,8 +45,9 @@ def test_truncated_checkpoint_error_names_the_file(tmp_path):
     path = tmp_path / 'iter_2.pth'
     torch.save(dict(state_dict=dict(w=torch.zeros(1000))), path)
     path.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(CheckpointError, match='iter_2.pth.*truncated or corrupt'):
-        CheckpointLoader.load_checkpoint(str(path))
+    with safe_loading(), pytest.raises(CheckpointError,
+                                       match='iter_2.pth.*truncated or corrupt'):
+        CheckpointLoader.load_checkpoint(str(path))  # as bigfix_mm's runners load
     with pytest.raises(CheckpointError, match='not found'):
         load_checkpoint_file(tmp_path / 'missing.pth')
 
@@ -60,6 +65,97 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
         backend.put(b'partial', str(path))
     assert path.read_bytes() == b'good'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['latest.pth']
+
+
+@pytest.fixture
+def umask():
+    def set_umask(mask):
+        os.umask(mask)
+    old = os.umask(0o022)
+    yield set_umask
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize('mask', [0o022, 0o027])
+def test_saved_checkpoint_has_the_umask_mode(tmp_path, umask, mask):
+    """Atomic writes go through mkstemp (0600): the file must still get the mode a
+    plain write gives, so that others on a shared cluster can read checkpoints."""
+    umask(mask)
+    path = tmp_path / 'iter_1.pth'
+    save_checkpoint(dict(state_dict=dict(w=torch.ones(2))), str(path))
+    assert mode(path) == 0o666 & ~mask
+    os.chmod(path, 0o664)  # a file that is replaced keeps its mode, as with open('wb')
+    save_checkpoint(dict(state_dict=dict(w=torch.zeros(2))), str(path))
+    assert mode(path) == 0o664
+
+
+def test_atomic_write_goes_through_a_symlink(tmp_path):
+    real = tmp_path / 'store' / 'latest.pth'
+    real.parent.mkdir()
+    real.write_bytes(b'old')
+    link = tmp_path / 'latest.pth'
+    link.symlink_to(real)
+    get_file_backend(str(link)).put(b'new', str(link))
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes() == b'new'
+
+
+def foreign_checkpoint(tmp_path):
+    """What another MMEngine-based library may write: its config as a ConfigDict in meta."""
+    from mmengine.config import ConfigDict
+    path = tmp_path / 'foreign.pth'
+    torch.save(dict(state_dict=dict(w=torch.ones(2)),
+                    meta=dict(cfg=ConfigDict(model=dict(type='Foo', depth=2)))), path)
+    return path
+
+
+def mmengine_own_outcome(path):
+    """MMEngine's own local loader, as other libraries get it without bigfix_mm."""
+    from mmengine.runner.checkpoint import load_from_local
+    try:
+        return load_from_local(str(path), 'cpu')['meta']['cfg'].model.depth
+    except Exception as err:  # noqa: BLE001
+        return type(err)
+
+
+@pytest.mark.parametrize('no_weights_only', [False, True])
+def test_foreign_mmengine_checkpoint_loads_as_without_bigfix(tmp_path, monkeypatch,
+                                                              no_weights_only):
+    """Outside bigfix_mm's own runs, MMEngine loads other libraries' checkpoints exactly
+    as it would without bigfix_mm (here with and without the library's
+    TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1); bigfix_mm's runs keep refusing the type."""
+    if no_weights_only:
+        monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    path = foreign_checkpoint(tmp_path)
+    expected = mmengine_own_outcome(path)
+    assert expected == (2 if no_weights_only else pickle.UnpicklingError)
+    try:
+        got = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')['meta']['cfg']
+        got = got.model.depth
+    except Exception as err:  # noqa: BLE001
+        got = type(err)
+    assert got == expected
+    with safe_loading(), pytest.raises(CheckpointError, match='foreign.pth.*allow-list'):
+        CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+
+
+def test_loading_leaves_other_libraries_safe_globals(tmp_path):
+    """torch's safe_globals context removes its entries on exit, also ones another
+    library had added for its own loads before."""
+    before = torch.serialization.get_safe_globals()
+    torch.serialization.add_safe_globals([HistoryBuffer])
+    try:
+        path = tmp_path / 'iter_1.pth'
+        save_checkpoint(dict(state_dict={}, buffer=HistoryBuffer([1.0], [1])), str(path))
+        load_checkpoint_file(path)
+        assert HistoryBuffer in torch.serialization.get_safe_globals()
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(before)
 
 
 def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):

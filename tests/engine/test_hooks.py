@@ -11,6 +11,7 @@ from mmengine.runner.checkpoint import save_checkpoint
 
 from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.engine.hooks import GlobalBatchHook, RNGStateHook
+from bigfix_mm.engine.hooks import rng_state_hook
 from bigfix_mm.engine.hooks.rng_state_hook import get_rng_state, set_rng_state
 
 
@@ -56,6 +57,68 @@ def test_states_restored_after_the_fast_forward():
     batch = next(loop.dataloader_iterator)
     assert batch == 3 and loop.dataloader_iterator is inner  # proxy removed itself
     assert draws() == expected
+
+
+class DeviceTensor(torch.Tensor):
+    """What ``torch.load(map_location='cuda')`` returns, as far as the restore path
+    can tell: unusable by numpy and the generator setters until ``.cpu()``."""
+
+    def numpy(self, *args, **kwargs):
+        raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu()")
+
+    def cpu(self, *args, **kwargs):
+        return self.as_subclass(torch.Tensor).clone()
+
+
+def on_device(value):
+    """The checkpoint entry as it comes back with ``map_location`` = a GPU."""
+    if isinstance(value, torch.Tensor):
+        return value.as_subclass(DeviceTensor)
+    if isinstance(value, (list, tuple)):
+        return type(value)(on_device(v) for v in value)
+    if isinstance(value, dict):
+        return {k: on_device(v) for k, v in value.items()}
+    return value
+
+
+def host_only(setter, calls):
+    """A generator setter that rejects device tensors, as torch's do."""
+
+    def set_state(new_state, *args):
+        if isinstance(new_state, DeviceTensor):
+            raise TypeError('RNG state must be a torch.ByteTensor on the CPU')
+        calls.append((new_state, *args))
+        return setter(new_state) if setter is not None else None
+
+    return set_state
+
+
+@pytest.mark.parametrize('saved_devices, visible', [(2, 2), (2, 1)])
+def test_resume_restores_states_loaded_onto_a_gpu(monkeypatch, saved_devices, visible):
+    """rng_states loaded with map_location='cuda' (MMEngine's resume on a GPU) are
+    restored from CPU copies; CUDA states of devices that are gone are dropped, with a
+    warning. Before the fix this raised on ``keys.numpy()``."""
+    cpu_calls, cuda_calls = [], []
+    monkeypatch.setattr(torch, 'set_rng_state', host_only(torch.set_rng_state, cpu_calls))
+    monkeypatch.setattr(torch.cuda, 'set_rng_state', host_only(None, cuda_calls))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: visible)
+    logged = []
+    monkeypatch.setattr(rng_state_hook, 'print_log', lambda msg, **kwargs: logged.append(msg))
+    state = get_rng_state()
+    cuda_states = [torch.full((16, ), i, dtype=torch.uint8) for i in range(saved_devices)]
+    state['cuda'] = cuda_states
+    expected = draws()
+    checkpoint = dict(meta=dict(iter=3), rng_states=on_device([state]))
+    hook = RNGStateHook()
+    hook.after_load_checkpoint(SimpleNamespace(_resume=True), checkpoint)
+    draws()
+    hook.before_train(SimpleNamespace(train_loop=SimpleNamespace(iter=3)))  # no fast-forward
+    assert draws() == expected
+    assert len(cpu_calls) == 1
+    assert [index for _, index in cuda_calls] == list(range(visible))
+    assert all(torch.equal(s, cuda_states[i]) for s, i in cuda_calls)
+    assert any('restored the first 1' in m for m in logged) == (visible < saved_devices)
 
 
 def fake_runner(world=2, batch=4, accum=2, cfg=None):

@@ -96,3 +96,82 @@ def test_two_ranks_decide_together():
                            start_method='spawn')  # fork can hang in OpenMP
         results = dict(shared)
     assert results[0] == results[1] == ('skipped', 'raised', True)
+
+
+def inf_gradients(model):
+    """Finite loss, infinite gradients (what bf16 without a loss scaler can give)."""
+    qkv = model.transformer.blocks[0].attn.qkv.weight
+    return qkv.register_hook(lambda grad: grad * float('inf'))
+
+
+@pytest.mark.parametrize('policy', ['raise', 'skip'])
+def test_finite_loss_with_inf_gradients_changes_no_weight(policy):
+    """The clip turns inf gradients into NaN ones; before the gradient-norm check
+    the optimizer then wrote NaN into every weight."""
+    model = tiny_model(policy)
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), clip_grad=dict(max_norm=1.0))
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    handle = inf_gradients(model)
+    if policy == 'raise':
+        with pytest.raises(FloatingPointError, match='non-finite gradient norm.*finite loss'):
+            model.train_step(batch(0), optim)
+    else:
+        log = model.train_step(batch(0), optim)
+        assert log['nonfinite_skipped'] == 1 and torch.isfinite(log['loss'])
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # no NaN, no change
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())  # window dropped
+    handle.remove()
+    log = model.train_step(batch(1), optim)  # the next good batch trains normally
+    assert 'nonfinite_skipped' not in log
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_consecutive_skips_are_capped_with_their_history():
+    model = MODELS.build(dict(type='BIGFix', transformer=TINY, label_drop_prob=0.0,
+                              nonfinite_loss='skip', max_nonfinite_skips=2))
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    handle = inf_gradients(model)
+    for _ in range(2):
+        assert model.train_step(batch(0), optim)['nonfinite_skipped'] == 1
+    handle.remove()
+    model.train_step(batch(0), optim)  # a good step resets the count
+    handle = inf_gradients(model)
+    model.train_step(batch(0), optim)
+    model.train_step(batch(0), optim)
+    poison(model)  # a non-finite loss counts as well
+    with pytest.raises(FloatingPointError, match=r'3 consecutive.*max_nonfinite_skips=2') as err:
+        model.train_step(batch(0), optim)
+    assert str(err.value).count('gradient norm=') == 2 and 'loss=nan' in str(err.value)
+    handle.remove()
+
+
+def test_fsdp_wrapper_clips_by_the_full_model_norm():
+    """Under FSDP each rank's parameters are shards: MMEngine's OptimWrapper would clip
+    them by the shard's own norm. The guarded wrapper asks FSDP for the model's norm.
+    (torch's FSDP needs a GPU; here its sharding is stood in for by a module whose
+    clip_grad_norm_ records the call and answers with the unsharded norm.)"""
+    from bigfix_mm.engine.model_wrappers import GuardedFullyShardedDataParallel
+
+    class ShardedRoot(torch.nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module, self.calls = module, []
+
+        def forward(self, *args, **kwargs):
+            return self.module(*args, **kwargs)
+
+        def clip_grad_norm_(self, max_norm, norm_type=2.0):
+            self.calls.append((max_norm, norm_type))
+            return torch.nn.utils.clip_grad_norm_(self.module.parameters(), max_norm, norm_type)
+
+    root = ShardedRoot(tiny_model())
+    optim = OptimWrapper(torch.optim.SGD(root.parameters(), lr=0.1), clip_grad=dict(max_norm=0.5))
+
+    def shard_local_clip():
+        raise AssertionError("OptimWrapper._clip_grad: torch's clip over this rank's shards")
+
+    optim._clip_grad = shard_local_clip
+    GuardedFullyShardedDataParallel.train_step(root, batch(0), optim)
+    assert root.calls == [(0.5, 2.0)]
+    assert optim.clip_grad_kwargs == dict(max_norm=0.5)  # restored after the step

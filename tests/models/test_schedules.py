@@ -1,10 +1,12 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from bigfix_mm.models.schedules import (cosine_reveal_counts, halton_order, halton_reveal_counts,
                                         sample_mask_ratio)
+from ..conftest import HALTON_MASKGIT_ROOT, requires_halton_maskgit
 
 
 @pytest.mark.parametrize('grid', [(16, 16), (8, 8), (5, 7), (1, 4, 6), (3, 4, 4)])
@@ -50,3 +52,30 @@ def test_mask_ratio_mean_matches_arccos_schedule():
     assert abs(r.mean().item() - 2 / math.pi) < 0.005  # E[arccos(U)/(pi/2)] = 2/pi
     # a smaller grid (a > 1) masks less on average
     assert sample_mask_ratio(100_000, 64, generator=g).mean() < r.mean() - 0.05
+
+
+@requires_halton_maskgit
+@pytest.mark.parametrize('size', [8, 16, 24, 32])
+def test_halton_order_equals_the_authors(size):
+    ref = np.load(HALTON_MASKGIT_ROOT / 'halton_schedule.npz')[f'order_{size}']  # (S*S, 2) rows, cols
+    order = halton_order((size, size))
+    assert torch.equal(torch.stack([order // size, order % size], 1), torch.from_numpy(ref))
+
+
+@requires_halton_maskgit
+def test_halton_counts_equal_the_authors_for_every_listed_size():
+    ref = np.load(HALTON_MASKGIT_ROOT / 'halton_schedule.npz')
+    keys = [k for k in ref.files if k.startswith('counts_')]
+    assert len(keys) >= 6
+    for key in keys:  # counts_{S}x{S}_{T}steps
+        _, grid, steps = key.split('_')
+        size, steps = int(grid.split('x')[0]), int(steps[:-len('steps')])
+        assert halton_reveal_counts(size * size, steps).tolist() == ref[key].tolist(), key
+
+
+def test_halton_order_starts_after_the_corner():
+    # index 0 of the sequence is the corner (0, 0); the first point used is (1/2, 1/3)
+    assert halton_order((8, 8))[0].item() == 4 * 8 + 2
+    # volumes: (h, w, t) = floor((1/2 H, 1/3 W, 1/5 T)) = (4, 2, 0)
+    assert halton_order((4, 8, 8))[0].item() == 0 * 64 + 4 * 8 + 2
+    assert halton_order((6, 8, 8))[0].item() == 1 * 64 + 4 * 8 + 2

@@ -67,3 +67,50 @@ def test_wrong_number_of_tokens_is_a_clear_error():
 def test_unknown_size_names_the_choices():
     with pytest.raises(ValueError, match='size'):
         BidirectionalTransformer(16, size='huge')
+
+
+
+def _random_block_model(dropout: float) -> BidirectionalTransformer:
+    torch.manual_seed(0)
+    model = BidirectionalTransformer(16, grid=(4, 4), num_classes=3, size=None, width=32, depth=1,
+                                     heads=2, dropout=dropout)
+    for p in model.parameters():  # adaLN-Zero would hide the blocks at initialisation
+        torch.nn.init.normal_(p, std=0.3)
+    return model
+
+
+@pytest.mark.parametrize('site', ['attn_out', 'mlp_hidden'])
+def test_dropout_sites_act_in_training_only(site, monkeypatch):
+    import bigfix_mm.models.transformer as tr
+    model = _random_block_model(0.5)
+    block = model.blocks[0]
+    if site == 'mlp_hidden':
+        block.attn.dropout = 0.0
+    else:  # attention-probability dropout off: only the output dropout can act
+        block.mlp.dropout = 0.0
+        sdpa = tr.F.scaled_dot_product_attention
+        monkeypatch.setattr(tr.F, 'scaled_dot_product_attention',
+                            lambda q, k, v, dropout_p=0.0: sdpa(q, k, v))
+    ids, labels = torch.randint(0, 17, (2, 16)), torch.tensor([0, 1])
+    model.train()
+    assert not torch.allclose(model(ids, labels), model(ids, labels))
+    model.eval()
+    assert torch.equal(model(ids, labels), model(ids, labels))
+
+
+def test_attention_probability_dropout_reaches_sdpa(monkeypatch):
+    import bigfix_mm.models.transformer as tr
+    seen, sdpa = [], tr.F.scaled_dot_product_attention
+
+    def spy(q, k, v, dropout_p=0.0):
+        seen.append(dropout_p)
+        return sdpa(q, k, v, dropout_p=dropout_p)
+
+    monkeypatch.setattr(tr.F, 'scaled_dot_product_attention', spy)
+    model = _random_block_model(0.1)
+    ids, labels = torch.randint(0, 17, (2, 16)), torch.tensor([0, 1])
+    model.train()(ids, labels)
+    model.eval()(ids, labels)
+    assert seen == [0.1, 0.0]
+    default = BidirectionalTransformer(16, grid=(4, 4), num_classes=3, size='tiny')
+    assert default.blocks[0].attn.dropout == 0.0 and default.blocks[0].mlp.dropout == 0.0

@@ -54,6 +54,12 @@ class FixingSamplerHook(Hook):
         self.overrides = dict(steps=steps, cfg_scale=cfg_scale)
         self.out_dir = out_dir
 
+    def before_run(self, runner) -> None:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+        from bigfix_mm.engine.fsdp import SAMPLER_HOOK_REFUSED
+        if isinstance(runner.model, FullyShardedDataParallel):  # built without tools/train.py
+            raise RuntimeError(f'FixingSamplerHook {SAMPLER_HOOK_REFUSED}')
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.interval and self.every_n_train_iters(runner, self.interval):
             stats = self.sample_and_save(runner, f'iter_{runner.iter + 1}')

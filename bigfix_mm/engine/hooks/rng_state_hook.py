@@ -26,14 +26,38 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Inverse of :func:`get_rng_state`."""
+    """Inverse of :func:`get_rng_state`.
+
+    MMEngine's resume loads checkpoints with ``map_location`` set to the
+    current device, so on a GPU the saved tensors arrive as CUDA tensors, which
+    ``Tensor.numpy``, ``torch.set_rng_state`` and ``torch.cuda.set_rng_state``
+    reject: every state is restored from a CPU copy. CUDA states of devices this
+    process does not see are dropped with a warning (see :func:`_set_cuda_states`).
+    """
     version, internal, gauss = state['python']
     random.setstate((version, tuple(internal), gauss))
     name, keys, pos, has_gauss, gauss = state['numpy']
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(state['torch'])
-    if state.get('cuda') is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+    np.random.set_state((name, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state['torch'].cpu())
+    if state.get('cuda') is not None:
+        _set_cuda_states([s.cpu() for s in state['cuda']])
+
+
+def _set_cuda_states(states: List[torch.Tensor]) -> None:
+    """Restore the CUDA generators of the devices that exist; warn about the rest.
+
+    A resume may see fewer devices than the saving process did (another node,
+    ``CUDA_VISIBLE_DEVICES``): torch would fail (lazily, at CUDA initialisation)
+    on the missing indices, so only the first ``device_count()`` states are set.
+    """
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if len(states) > available:
+        print_log(f'RNGStateHook: the checkpoint holds CUDA generator states of {len(states)} '
+                  f'device(s) but this process sees {available}; restored the first '
+                  f'{available}, the others are dropped (their random streams start fresh).',
+                  logger='current', level=logging.WARNING)
+    for index, device_state in enumerate(states[:available]):
+        torch.cuda.set_rng_state(device_state, index)
 
 
 class _RestoreBeforeNext:

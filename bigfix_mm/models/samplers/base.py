@@ -39,8 +39,19 @@ class TokenSampler:
         fix_window: (start, end) fractions of the steps during which fixing is on.
         cfg_scale: guidance w in ``(1 + w) l_c - w l_u``; 0 disables guidance.
         cfg_schedule: ``'constant'`` or ``'linear'`` (w ramps up to ``cfg_scale``).
-        temperature: softmax temperature, a float or (start, end) for a linear
-            schedule over the steps.
+        temperature: softmax temperature (it divides the logits), a float or
+            (start, end) for a schedule over the steps.
+        temperature_schedule: how (start, end) is interpolated: ``'linear'`` in
+            the temperature, or ``'inverse_linear'`` in 1 / temperature, the
+            authors' ``torch.linspace(sm_temp_min, sm_temp_max, steps)``: their
+            ``sm_temp`` multiplies the logits, so ``temperature = (1 / sm_temp_min,
+            1 / sm_temp_max)`` with ``'inverse_linear'`` is their warm-up exactly
+            (their inverse temperature 1e4 is our temperature 1e-4).
+        temperature_warmup_steps: the first k steps use twice the temperature
+            (Halton-MaskGIT's ``temp_warmup``, which halves its inverse temperature).
+        randomize: shift the Halton order of each sample by a random offset in
+            [0, N) (a roll of the order; the authors' ``randomize``), drawn from
+            ``generator``. ``reveal='halton'`` only.
         top_k: keep the k most likely ids per position (None: all).
         top_p: nucleus sampling mass (None: off).
         confidence_noise: scale of the annealed Gumbel noise on confidences
@@ -58,13 +69,21 @@ class TokenSampler:
                  temperature: Union[float, Sequence[float]] = 1.0,
                  top_k: Optional[int] = None,
                  top_p: Optional[float] = None,
-                 confidence_noise: float = 4.5):
+                 confidence_noise: float = 4.5,
+                 temperature_schedule: str = 'linear',
+                 temperature_warmup_steps: int = 0,
+                 randomize: bool = False):
         if reveal not in REVEAL_ORDERS:
             raise ValueError(f'reveal={reveal!r} is not one of {REVEAL_ORDERS}')
         if fix not in FIX_POLICIES:
             raise ValueError(f'fix={fix!r} is not one of {FIX_POLICIES}')
         if cfg_schedule not in ('constant', 'linear'):
             raise ValueError(f"cfg_schedule={cfg_schedule!r} must be 'constant' or 'linear'")
+        if temperature_schedule not in ('linear', 'inverse_linear'):
+            raise ValueError(f"temperature_schedule={temperature_schedule!r} must be 'linear' or "
+                             "'inverse_linear' (the authors' linspace of the inverse temperature)")
+        if randomize and reveal != 'halton':
+            raise ValueError("randomize=True shifts the Halton order: it needs reveal='halton'")
         if not 0.0 <= fix_ratio <= 1.0:
             raise ValueError(f'fix_ratio={fix_ratio} must be in [0, 1]')
         if int(steps) < 1:
@@ -80,6 +99,9 @@ class TokenSampler:
         self.top_k = top_k
         self.top_p = top_p
         self.confidence_noise = float(confidence_noise)
+        self.temperature_schedule = temperature_schedule
+        self.temperature_warmup_steps = int(temperature_warmup_steps)
+        self.randomize = bool(randomize)
         self._order_cache: Dict[Tuple, torch.Tensor] = {}
 
     # --------------------------------------------------------------- schedules
@@ -94,11 +116,17 @@ class TokenSampler:
         return [cfg_scale] * steps
 
     def temperatures(self, steps: int) -> List[float]:
+        """Per-step temperature (python floats), warm-up included."""
         temp = self.temperature
         start, end = (temp, temp) if isinstance(temp, (int, float)) else tuple(temp)
-        if steps == 1:
-            return [float(end)]
-        return [float(start + (end - start) * t / (steps - 1)) for t in range(steps)]
+        if self.temperature_schedule == 'inverse_linear':
+            inv = torch.linspace(1 / start, 1 / end, steps, dtype=torch.float64).tolist()
+            temps = [1 / i for i in inv]
+        elif steps == 1:
+            temps = [float(end)]
+        else:
+            temps = [float(start + (end - start) * t / (steps - 1)) for t in range(steps)]
+        return [2 * t if i < self.temperature_warmup_steps else t for i, t in enumerate(temps)]
 
     def fix_active(self, steps: int) -> List[bool]:
         start, end = self.fix_window
@@ -117,17 +145,22 @@ class TokenSampler:
         return self._order_cache[key]
 
     def halton_free_step_table(self, grid: Tuple[int, int, int], counts: List[int],
-                               keep: torch.Tensor) -> torch.Tensor:
+                               keep: torch.Tensor,
+                               shifts: Optional[torch.Tensor] = None) -> torch.Tensor:
         """(B, N) int64 reveal step of each free position along the Halton order
-        restricted to the positions not in ``keep`` (B, N) bool; -1 where kept."""
+        restricted to the positions not in ``keep`` (B, N) bool; -1 where kept.
+        ``shifts`` (B,) int64 rolls each sample's order (``randomize``)."""
         key = (grid, 'order', str(keep.device))
         if key not in self._order_cache:
             self._order_cache[key] = halton_order(grid).to(keep.device)
-        order = self._order_cache[key]  # (N,)
-        free_in_order = (~keep)[:, order].long()  # (B, N) in reveal order
+        order = self._order_cache[key].expand_as(keep)  # (B, N)
+        if shifts is not None:  # torch.roll(order, s): new[j] = order[(j - s) mod N]
+            n = order.shape[1]
+            idx = (torch.arange(n, device=keep.device) - shifts.unsqueeze(1)) % n
+            order = order.gather(1, idx)
+        free_in_order = (~keep).gather(1, order).long()  # (B, N) in reveal order
         rank_in_order = free_in_order.cumsum(1) - 1  # rank among the free positions
-        rank = torch.empty_like(rank_in_order).scatter_(1, order.expand_as(rank_in_order),
-                                                        rank_in_order)
+        rank = torch.empty_like(rank_in_order).scatter_(1, order, rank_in_order)
         step = torch.bucketize(rank, torch.tensor(counts, device=keep.device), right=True)
         return step.masked_fill(keep, -1)
 
@@ -185,7 +218,12 @@ class TokenSampler:
         needs_logp = [self.reveal == 'confidence' or (on and self.fix == 'low_confidence')
                       for on in fixing]
         step_of = None
-        if self.reveal == 'halton':
+        if self.reveal == 'halton' and self.randomize:
+            shifts = torch.randint(0, num_tokens, (bsz, ), generator=generator, device=device)
+            free = given if given is not None else torch.zeros(bsz, num_tokens, dtype=torch.bool,
+                                                                device=device)
+            step_of = self.halton_free_step_table(grid, counts, free, shifts)
+        elif self.reveal == 'halton':
             step_of = (self.halton_step_table(grid, counts, device).unsqueeze(0).expand(bsz, -1)
                        if given is None else self.halton_free_step_table(grid, counts, given))
 

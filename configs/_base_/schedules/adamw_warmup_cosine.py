@@ -1,5 +1,7 @@
-# The authors' schedule: AdamW 1e-4 (0.9, 0.999) wd 0.03, clip 1.0,
-# 2,500 linear warm-up iterations then cosine to 1% of the peak.
+# Plain cosine: AdamW 1e-4 (0.9, 0.999) wd 0.03, clip 1.0, 2,500 linear warm-up
+# iterations then cosine over all the remaining iterations to 1% of the peak.
+# The authors' schedule (peak held, cosine over the last 10%) is
+# adamw_warmup_hold_cosine.py.
 max_iters = 1_000_000
 warmup_iters = 2500
 optim_wrapper = dict(

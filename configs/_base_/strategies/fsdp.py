@@ -3,17 +3,21 @@
 # config on the command line:
 #   bash tools/dist_train.sh configs/bigfix_imagenet256.py 8 --cfg-options \
 #       runner_type=FlexibleRunner strategy.type=FSDPStrategy \
-#       strategy.model_wrapper.type=GuardedFullyShardedDataParallel
-# Each transformer block (>= 1M parameters) becomes one FSDP unit; checkpoints are gathered
+#       strategy.model_wrapper.type=GuardedFullyShardedDataParallel \
+#       strategy.model_wrapper.auto_wrap_policy.type=transformer_block_wrap_policy
+# Each transformer Block is one FSDP unit; the tied token embedding / output head and the
+# other embeddings stay in the root unit (bigfix_mm/engine/fsdp.py). Checkpoints are gathered
 # to a full state dict on rank 0 (state_dict_cfg='full'), so they load like DDP checkpoints.
+# EMAHook and FixingSamplerHook are refused under FSDP (tools/train.py says so before
+# building): remove them from custom_hooks, e.g. --cfg-options custom_hooks=[]
 runner_type = 'FlexibleRunner'
 strategy = dict(
     type='FSDPStrategy',
     model_wrapper=dict(
-        type='GuardedFullyShardedDataParallel',  # MMFullyShardedDataParallel + nonfinite_loss
+        # MMFullyShardedDataParallel + nonfinite_loss + clipping by the full-model norm
+        type='GuardedFullyShardedDataParallel',
         use_orig_params=True,
-        auto_wrap_policy=dict(type='torch.distributed.fsdp.wrap.size_based_auto_wrap_policy',
-                              min_num_params=1_000_000),
+        auto_wrap_policy=dict(type='transformer_block_wrap_policy'),
     ),
     state_dict_cfg='full',
 )
