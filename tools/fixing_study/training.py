@@ -28,6 +28,25 @@ def child_env(threads: int) -> dict:
                                                          os.pathsep) if p]))
 
 
+def check_not_running(work_dir: str) -> None:
+    """Refuse to start a second training into ``work_dir`` while one is alive."""
+    pid_file = work_dir.rstrip('/') + '.pid'
+    if not osp.isfile(pid_file):
+        return
+    text = open(pid_file).read().strip()
+    pid = int(text) if text.isdigit() else 0
+    if pid <= 0:
+        return
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, ValueError, OverflowError):
+        return  # finished or killed: resuming is safe
+    except PermissionError:
+        pass
+    raise RuntimeError(f'{work_dir} is being trained by process {pid} ({pid_file}); wait for '
+                       f'it (or end it) before running the study again.')
+
+
 def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads: int = 1,
                 nice: int = 10) -> Dict[str, dict]:
     """Train every twin config (one process each, concurrently) unless finished.
@@ -57,6 +76,7 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
         if same and osp.isfile(ckpt) and osp.isfile(done):
             print(f'[study] {name}: finished training reused ({ckpt})', flush=True)
             continue
+        check_not_running(work_dir)
         if not same and osp.isdir(work_dir):
             stale = osp.join(work_root, f'stale_train_{tag}_{int(time.time())}')
             print(f'[study] {name}: config changed, moving the old run to {stale}', flush=True)
@@ -72,8 +92,11 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
         os.makedirs(work_dir, exist_ok=True)
         log = open(osp.join(work_root, f'train_{tag}.log'), 'a')
         print(f'[study] {name}: + {" ".join(shlex.quote(c) for c in cmd)}', flush=True)
-        procs[name] = (subprocess.Popen(cmd, env=child_env(threads), cwd=REPO, stdout=log,
-                                        stderr=subprocess.STDOUT), time.time(), log)
+        proc = subprocess.Popen(cmd, env=child_env(threads), cwd=REPO, stdout=log,
+                                stderr=subprocess.STDOUT)
+        with open(osp.join(work_root, f'train_{tag}.pid'), 'w') as f:
+            f.write(str(proc.pid))
+        procs[name] = (proc, time.time(), log)
     failed = []
     for name, (proc, start, log) in procs.items():
         rc = proc.wait()

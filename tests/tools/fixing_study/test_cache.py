@@ -56,3 +56,21 @@ def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
     before = files_digest([str(tmp_path / 'f.py')])
     (tmp_path / 'f.py').write_text('x = 2\n')
     assert files_digest([str(tmp_path / 'f.py')]) != before
+
+
+def test_a_second_study_refuses_to_train_into_a_run_that_is_alive(tmp_path):
+    import subprocess
+    import sys
+
+    from fixing_study.training import check_not_running
+    work_dir = str(tmp_path / 'train_p0.2')
+    check_not_running(work_dir)  # no pid file: fine
+    proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])
+    try:
+        (tmp_path / 'train_p0.2.pid').write_text(str(proc.pid))
+        with pytest.raises(RuntimeError, match=f'process {proc.pid}'):
+            check_not_running(work_dir)
+    finally:
+        proc.kill()
+        proc.wait()
+    check_not_running(work_dir)  # the process is gone: resuming is allowed
