@@ -96,3 +96,7 @@ def load_tool(name: str):
         sys.modules[key] = module
         spec.loader.exec_module(module)
     return sys.modules[key]
+
+
+# tools/ on the path: the study's modules (tools/fixing_study/) are imported as `fixing_study`
+sys.path.insert(0, str(REPO / 'tools'))

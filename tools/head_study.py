@@ -95,7 +95,7 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Dict[str
 
 def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) -> List[str]:
     """Markdown rows: per cell, each metric's mean ± 95% half-width for both heads."""
-    from bigfix_mm.evaluation.study import SAMPLER_TITLES
+    from fixing_study.cells import TITLES as SAMPLER_TITLES
     head = ['sampler', 'steps', 'CFG'] + [f'{title} {h}' for _, title, _ in METRICS for h in HEADS]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for cell in cells:
@@ -114,7 +114,7 @@ def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[in
 def main(argv=None) -> dict:
     import fixing_study as fs  # the fixing study's training and evaluation steps
 
-    from bigfix_mm.evaluation.study import make_cells
+    from fixing_study.cells import make_cells
     args = parse_args(argv)
     command = 'python tools/head_study.py ' + ' '.join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))

@@ -7,6 +7,9 @@ Owners: the only places a BIGFix config states these facts::
     model.transformer.grid           token grid (H, W) or (T, H, W)
     model.transformer.num_classes    class count
     model.injection                  injection_prob, mode (+ unigram, mask_ratio)
+    eval_injection (top level)       optional: the validation / test corruption when it must
+                                     differ from training (e.g. twins trained with p=0.2 and
+                                     p=0 both scored on p=0.2 held-out batches)
 
 :func:`resolve_config` hands them, after every ``--cfg-options`` override, to
 the parts that need them: ``TokenDataset`` (codebook_size, grid, num_classes),
@@ -69,7 +72,10 @@ def resolve_config(cfg: Config) -> Config:
     tr = model.setdefault('transformer', {})
     k = _codebook_owner(model, tr, refresh, problems)
     injection = dict(model.get('injection') or {})
-    for _, dataset, path in _datasets(cfg):
+    eval_injection = cfg.get('eval_injection')  # held-out corruption, when it differs
+    for split, dataset, path in _datasets(cfg):
+        settings = injection if eval_injection is None or split == 'train_dataloader' \
+            else dict(eval_injection)
         for i, t in enumerate(dataset.get('pipeline') or []):
             if not isinstance(t, dict):
                 continue
@@ -84,7 +90,7 @@ def resolve_config(cfg: Config) -> Config:
                         '--cfg-options model.injection.injection_prob=P model.injection.mode=M).')
                 for key in INJECTION_KEYS[1:]:
                     t.pop(key, None)
-                t.update(codebook_size=k, **injection)
+                t.update(codebook_size=k, **settings)
             elif t.get('type') in TOKENIZE_TRANSFORMS:
                 if t.get('tokenizer') is not None and not refresh:
                     problems.append(f'the tokenizer is set in two places: model.tokenizer and '

@@ -4,12 +4,13 @@ import sys
 
 from mmengine.config import Config
 
-from bigfix_mm.evaluation.study import make_cells
+
 from bigfix_mm.registry import MODELS
 from ..conftest import REPO
 
 sys.path.insert(0, str(REPO / 'tools'))
 import head_study as hs  # noqa: E402
+from fixing_study.cells import make_cells  # noqa: E402
 
 
 def test_twins_differ_only_in_the_head():

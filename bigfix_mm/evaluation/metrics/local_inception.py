@@ -53,8 +53,8 @@ def require_local_file(path: Optional[str], option: str, metric: str, default: s
     raise FileNotFoundError(
         f'{metric}: {given}. Its network cannot be downloaded here. Fetch the TorchScript file '
         f'on a machine with internet access ({url}), copy it here, and set `{option}` to its '
-        f'path (e.g. --cfg-options test_evaluator.metrics.<i>.{option}=/path/file.pt, or '
-        f'--inception for tools/fixing_study.py), or place it at {default}.')
+        f'path (e.g. --cfg-options test_evaluator.metrics.<i>.{option}=/path/file.pt), or '
+        f'place it at {default}.')
 
 
 def _cache_file(kind: str, digest: str, dataset, real_nums: int) -> str:

@@ -7,9 +7,9 @@ from typing import Dict, List, Sequence, Tuple
 # (log key, panel title, which lines: 'train' or 'val')
 PANELS: Sequence[Tuple[str, str, str]] = (
     ('loss', 'training loss (cross-entropy, all positions)', 'train'),
-    ('masked_acc', 'training accuracy on masked tokens', 'train'),
-    ('fix_acc', 'training fix accuracy (injected tokens restored)', 'train'),
-    ('token/fix_acc', 'held-out fix accuracy (p=0.2 shuffle injection, both twins)', 'val'),
+    ('token/loss', 'held-out loss (p=0.2 shuffle injection, both twins)', 'val'),
+    ('token/masked_acc', 'held-out accuracy on masked tokens', 'val'),
+    ('token/fix_acc', 'held-out fix accuracy (injected tokens restored)', 'val'),
 )
 
 

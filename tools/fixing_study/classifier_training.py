@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .classifier import CifarClassifier
+from bigfix_mm.evaluation.classifier import CifarClassifier
 
 
 def load_cifar10_arrays(split: str, data_root: Optional[str] = None,
@@ -87,8 +87,8 @@ def train_classifier(train: Tuple[torch.Tensor, torch.Tensor],
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    # Contiguous (NCHW) tensors: oneDNN's channels-last convolution backward crashes on
-    # some AVX2-only CPUs at small widths (torch 2.14.1 CPU wheels).
+    # default (NCHW) memory format: channels_last training aborted with a double free in the
+    # CPU backward of the installed torch (2.14)
     model = CifarClassifier(num_classes=10, width=width)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
@@ -109,7 +109,7 @@ def train_classifier(train: Tuple[torch.Tensor, torch.Tensor],
         order = torch.randperm(len(labels), generator=gen)
         total, seen = 0.0, 0
         for idx in order.split(batch_size):
-            x = augment(images[idx].float().div(255), gen).contiguous()
+            x = augment(images[idx].float().div(255), gen)
             loss = F.cross_entropy(model(x), labels[idx], label_smoothing=label_smoothing)
             optim.zero_grad(set_to_none=True)
             loss.backward()

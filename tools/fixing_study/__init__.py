@@ -1,0 +1,1 @@
+"""The token-fixing study (tools/fixing_study.py): its modules."""
