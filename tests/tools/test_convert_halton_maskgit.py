@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from bigfix_mm.apis import init_model
-from bigfix_mm.evaluation.random_inception import write_random_inception
+from ..evaluation.random_inception import write_random_inception
 from bigfix_mm.models.convert_halton_maskgit import ConversionError
 from ..conftest import HALTON_MASKGIT_ROOT, REPO, requires_cifar, requires_halton_maskgit
 from .test_train import small_cfg
