@@ -22,16 +22,10 @@ from .test_train import small_cfg
 MODEL = """
 _base_ = ['{repo}/configs/bigfix_cifar10_quick_eval.py']
 model = dict(
-    transformer=dict(size=None, width=96, depth=2, heads=4, codebook_size=64, grid=(8, 8),
-                     num_classes=10),
-    tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4),
+    transformer=dict(size=None, width=96, depth=2, heads=4, grid=(8, 8), num_classes=10),
+    tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4),  # the codebook: 64
     sampler=dict(type='TokenFixingSampler', steps=8, fix='all', cfg_scale=1.0))
 custom_hooks = []
-_tokens = [dict(type='TokenizeImage', tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4)),
-           dict(type='RandomTokenInjection', codebook_size=64, injection_prob=0.2, seed=0),
-           dict(type='PackTokenInputs')]
-train_dataloader = dict(dataset=dict(pipeline=_tokens))
-val_dataloader = dict(dataset=dict(pipeline=_tokens))
 """
 
 
