@@ -10,13 +10,13 @@ torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS') or min(2, os.cpu_cou
 
 import bigfix_mm  # noqa: E402,F401  (registers everything)
 from mmengine.registry import DefaultScope  # noqa: E402
-from bigfix_mm.datasets.paths import shared_dir  # noqa: E402
+from bigfix_mm.datasets.cifar10 import locate_cifar10  # noqa: E402
+from bigfix_mm.errors import DataNotFoundError  # noqa: E402
 
 if DefaultScope.get_current_instance() is None:
     DefaultScope.get_instance('bigfix_mm_tests', scope_name='mmagic')
 
 REPO = Path(__file__).resolve().parents[1]
-CIFAR_ROOT = shared_dir() / 'data' / 'cifar10'
 
 
 def pytest_configure(config):
@@ -30,8 +30,15 @@ def tiny_transformer_cfg():
                 codebook_size=16, grid=(4, 4), num_classes=3)
 
 
-requires_cifar = pytest.mark.skipif(not (CIFAR_ROOT / 'train.npz').is_file(),
-                                    reason='shared CIFAR-10 copy not found')
+def _cifar_found() -> bool:
+    """CIFAR-10 (either layout) in data/cifar10 or the shared folder, without downloading."""
+    try:
+        return all(locate_cifar10(None, split) for split in ('train', 'test'))
+    except DataNotFoundError:
+        return False
+
+
+requires_cifar = pytest.mark.skipif(not _cifar_found(), reason='CIFAR-10 not found locally')
 
 
 @pytest.fixture

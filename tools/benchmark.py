@@ -25,6 +25,8 @@ from typing import List, Optional
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 import torch  # noqa: E402
 
 from bigfix_mm.utils.benchmark import (DTYPES, SAMPLER_PRESETS, bench_sampling,  # noqa: E402
@@ -116,4 +118,4 @@ def _free(device: torch.device) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -17,6 +17,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 from mmengine.config import DictAction  # noqa: E402
 
 from bigfix_mm.models.tokenizers.convert import convert_checkpoint  # noqa: E402
@@ -47,4 +49,4 @@ def main(argv=None, default_arch: str = 'llamagen-vq16', what: str = 'LlamaGen')
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

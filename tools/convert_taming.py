@@ -16,6 +16,7 @@ import sys
 sys.path.insert(0, osp.abspath(osp.dirname(__file__)))
 
 from convert_llamagen import main as _convert_main  # noqa: E402
+from bigfix_mm.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -23,4 +24,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

@@ -37,6 +37,8 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
@@ -326,4 +328,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

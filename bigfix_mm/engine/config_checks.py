@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from bigfix_mm.errors import InputError
 from bigfix_mm.registry import DATASETS, MODELS
 
 SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -26,7 +27,7 @@ TOKENIZE_TRANSFORMS = ('TokenizeImage', 'TokenizeVideo')
 NATIVE_IMAGE_SIZE = {'CIFAR10JPEG': 32, 'FashionMNIST': 28}
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """The config is inconsistent; the message lists every problem and its fix."""
 
 

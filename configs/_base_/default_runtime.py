@@ -22,7 +22,12 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
-vis_backends = [dict(type='LocalVisBackend')]
+# Logging backends. LocalVisBackend writes work_dir/<time>/vis_data/ (scalars.json, images).
+# TensorBoard: uncomment its line (tensorboard is installed), then `tensorboard --logdir work_dirs`.
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    # dict(type='TensorboardVisBackend'),
+]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None

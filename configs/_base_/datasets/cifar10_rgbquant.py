@@ -1,8 +1,10 @@
-# CIFAR-10 (shared JPEG edition) tokenized on the fly by fixed RGB quantisation:
+# CIFAR-10 (official python release or the shared JPEG edition) tokenized on the fly by
+# fixed RGB quantisation:
 # 6 levels per channel (216 codes) after 4x4 average pooling -> 8x8 tokens.
 tokenizer = dict(type='RGBQuantTokenizer', levels=6, downsample=4)
 codebook_size = 216
-data_root = None  # default: <repo>/../shared/data/cifar10
+# None: data/cifar10, then $BIGFIX_SHARED (or ../shared)/data/cifar10 (bigfix_mm/datasets/cifar10.py)
+data_root = None
 
 train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
