@@ -29,8 +29,9 @@ def sampler_label(sampler) -> str:
         return f'{name} (fix=low_confidence {sampler.fix_ratio:g})'
     if fix != 'none':
         return f'{name} (fix={fix})'
-    if name == 'TokenFixingSampler':  # the no-fixing twin
-        return f"{name} (fix=none, {getattr(sampler, 'reveal', 'halton')} reveal)"
+    if name == 'TokenFixingSampler':  # the no-fixing twin: the plain sampler of its reveal
+        plain = 'HaltonSampler' if sampler.reveal == 'halton' else 'MaskGITSampler'
+        return f'{name} (fix=none, as {plain})'
     return name
 
 

@@ -1,5 +1,6 @@
 """Real MMEngine Runner runs of the quick config, shrunk to seconds."""
 import json
+import sys
 from pathlib import Path
 
 import pytest

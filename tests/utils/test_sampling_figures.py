@@ -51,4 +51,4 @@ def test_visualize_sampling_compares_with_the_twin_without_fixing():
     assert strip.ndim == 3 and strip.shape[2] == 3 and strip.shape[1] > 6 * 32
     assert len(frames) == 4 + 1 and len({f.shape for f in frames}) == 1
     assert sampler_label(MODELS.build(dict(type='TokenFixingSampler', fix='none'))) == \
-        'TokenFixingSampler (fix=none, halton reveal)'
+        'TokenFixingSampler (fix=none, as HaltonSampler)'
