@@ -96,7 +96,11 @@ def vstack(images: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
 def labelled_halves(left: np.ndarray, right: np.ndarray, left_label: str, right_label: str,
                     common: Sequence[str] = ()) -> np.ndarray:
     """Two grids side by side, each captioned, with ``common`` lines above both."""
-    pair = hstack([with_header(left, [left_label]), with_header(right, [right_label])])
+    heads = [text_block(left.shape[1], [left_label]), text_block(right.shape[1], [right_label])]
+    height = max(h.shape[0] for h in heads)  # equal caption heights keep the grids aligned
+    heads = [np.concatenate([h, np.full((height - h.shape[0], h.shape[1], 3), 255, np.uint8)])
+             for h in heads]
+    pair = hstack([np.concatenate([heads[0], left]), np.concatenate([heads[1], right])])
     return with_header(pair, common) if common else pair
 
 
