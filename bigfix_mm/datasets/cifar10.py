@@ -58,7 +58,8 @@ def find_split(folder: Path, split: str) -> Optional[Tuple[str, Path]]:
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Admits the few globals a pickled numpy array needs; nothing else runs."""
 
-    ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ALLOWED = {('numpy.core.multiarray', '_reconstruct'),
+               ('numpy._core.multiarray', '_reconstruct'),
                ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')}
 
     def find_class(self, module: str, name: str):

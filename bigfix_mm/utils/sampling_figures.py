@@ -22,7 +22,7 @@ LEGEND = 'blue outline: placed this step  |  pink outline: changed by fixing'
 
 
 def sampler_label(sampler) -> str:
-    """Short description of a sampler object, e.g. ``TokenFixingSampler (fix=low_confidence 0.1)``."""
+    """A sampler in a few words, e.g. ``TokenFixingSampler (fix=low_confidence 0.1)``."""
     name = type(sampler).__name__
     fix = getattr(sampler, 'fix', 'none')
     if fix == 'low_confidence':

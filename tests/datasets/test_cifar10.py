@@ -53,7 +53,8 @@ def write_jpeg_edition(root, n=6):
             chunks.append(np.frombuffer(buf.getvalue(), np.uint8))
         offsets = np.concatenate([[0], np.cumsum([len(c) for c in chunks])]).astype(np.int64)
         np.savez(root / f'{split}.npz', jpeg=np.concatenate(chunks), offsets=offsets,
-                 labels=np.arange(n, dtype=np.int16) % 10, classes=np.array(cifar10.CIFAR10_CLASSES))
+                 labels=np.arange(n, dtype=np.int16) % 10,
+                 classes=np.array(cifar10.CIFAR10_CLASSES))
 
 
 @requires_cifar

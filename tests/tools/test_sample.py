@@ -73,9 +73,9 @@ def test_hook_caption_names_each_half_with_steps_and_cfg():
 @requires_cifar
 @pytest.mark.parametrize('steps', [0, 1000])
 def test_sample_tool_refuses_steps_outside_one_to_the_token_count(trained, tmp_path, steps):
-    cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'), str(trained / 'bigfix_cifar10_quick.py'),
-           str(trained / 'iter_4.pth'), '--num', '2', '--steps', str(steps), '--device', 'cpu',
-           '--out', str(tmp_path / 'out')]
+    cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
+           str(trained / 'bigfix_cifar10_quick.py'), str(trained / 'iter_4.pth'), '--num', '2',
+           '--steps', str(steps), '--device', 'cpu', '--out', str(tmp_path / 'out')]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert f'sampling steps={steps} must be in [1, 64]' in proc.stderr

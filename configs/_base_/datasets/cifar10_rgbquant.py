@@ -3,7 +3,8 @@
 # 6 levels per channel (216 codes) after 4x4 average pooling -> 8x8 tokens.
 tokenizer = dict(type='RGBQuantTokenizer', levels=6, downsample=4)
 codebook_size = 216
-# None: data/cifar10, then $BIGFIX_SHARED (or ../shared)/data/cifar10 (bigfix_mm/datasets/cifar10.py)
+# None: data/cifar10, then $BIGFIX_SHARED (or ../shared)/data/cifar10
+# (lookup order: bigfix_mm/datasets/cifar10.py)
 data_root = None
 
 train_pipeline = [
