@@ -4,7 +4,7 @@
         [--fix low_confidence] [--labels 0 1 2] [--steps 8] [--cfg 1.0] [--seed 0] [--out vis/]
 
 Each row of ``sampling_strip.png`` is one sample: the grid after every step
-(grey = still masked; blue outline = placed this step; pink outline = changed
+(hatched grey = still masked; blue outline = placed this step; pink outline = changed
 by fixing this step), then the final images of the fixing sampler and of the
 same sampler without fixing, under the same seed. ``sampling.gif`` plays the
 steps. Drawing: bigfix_mm/utils/sampling_figures.py.

@@ -3,7 +3,7 @@
 A sampler called with ``return_trace=True`` reports, for every step, the grid
 after the step (``ids``), the newly placed positions (``placed``) and those
 changed by fixing (``changed``). :func:`render_steps` turns that into one image
-per step and sample, with masked cells grey, newly placed tokens outlined in
+per step and sample, with masked cells hatched grey, newly placed tokens outlined in
 :data:`PLACED_COLOUR` and tokens changed by fixing in :data:`FIXED_COLOUR`.
 """
 from pathlib import Path
@@ -17,7 +17,7 @@ from .images import to_uint8
 
 PLACED_COLOUR = (0, 170, 255)  # newly placed this step
 FIXED_COLOUR = (255, 40, 160)  # placed earlier, changed by fixing this step
-MASK_GREY = 0.5
+MASK_HATCH = (110, 170)  # grey levels of the diagonal stripes drawn on masked cells
 LEGEND = 'blue outline: placed this step  |  pink outline: changed by fixing'
 
 
@@ -147,9 +147,12 @@ def render_steps(model, trace: dict, scale: int = 4) -> np.ndarray:
     h, w = images.shape[-2:]
     pixel_mask = torch.from_numpy(cells.repeat(h // cells.shape[-2], -2)
                                   .repeat(w // cells.shape[-1], -1))  # (S, B, H, W)
-    images = torch.where(pixel_mask.unsqueeze(2), torch.full_like(images, MASK_GREY), images)
     frames = _upscale(to_uint8(images.flatten(0, 1)), scale).reshape(steps, bsz, h * scale,
                                                                      w * scale, 3).copy()
+    big_mask = _upscale(pixel_mask.numpy()[..., None], scale)[..., 0]  # (S, B, H*s, W*s)
+    yy, xx = np.indices(big_mask.shape[-2:])
+    hatch = np.where((yy + xx) // max(1, scale) % 2 == 0, *MASK_HATCH).astype(np.uint8)
+    frames[big_mask] = np.broadcast_to(hatch, big_mask.shape)[big_mask][:, None]
     new_cells, fixed_cells = _cell_masks(placed, grid), _cell_masks(changed, grid)
     line = max(1, scale // 2)
     for t in range(steps):
