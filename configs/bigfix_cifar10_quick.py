@@ -1,5 +1,6 @@
 # The embedded default: trains on 2 CPU cores in minutes and writes a checkpoint.
-# CIFAR-10 (shared JPEG copy) with RGB-quantised 8x8 tokens (216 codes), tiny model.
+# CIFAR-10 with RGB-quantised 8x8 tokens (216 codes), tiny model. The data is looked for in
+# data/cifar10 and ../shared/data/cifar10, else downloaded once (official release, MD5 checked).
 _base_ = [
     './_base_/default_runtime.py',
     './_base_/models/bigfix_base.py',
@@ -22,8 +23,9 @@ param_scheduler = [
          T_max=max_iters - warmup_iters, eta_min_ratio=0.01),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=200)
-val_dataloader = dict(dataset=dict(indices=512))
-test_dataloader = dict(dataset=dict(indices=512))
+train_dataloader = dict(dataset=dict(download=True))
+val_dataloader = dict(dataset=dict(indices=512, download=True))
+test_dataloader = dict(dataset=dict(indices=512, download=True))
 default_hooks = dict(logger=dict(interval=20),
                      checkpoint=dict(interval=200, max_keep_ckpts=2))
 custom_hooks = [

@@ -15,7 +15,9 @@ from mmengine.config import Config  # noqa: E402
 from bigfix_mm.engine import checkpoint  # noqa: E402
 from bigfix_mm.engine.config_checks import resolve_config  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
+from bigfix_mm.datasets.cifar10 import locate_cifar10  # noqa: E402
 from bigfix_mm.datasets.paths import shared_dir  # noqa: E402
+from bigfix_mm.errors import DataNotFoundError  # noqa: E402
 
 # what tools/train.py and tools/test.py do before building a Runner (build_runner)
 checkpoint.install()
@@ -23,7 +25,6 @@ if DefaultScope.get_current_instance() is None:
     DefaultScope.get_instance('bigfix_mm_tests', scope_name='mmagic')
 
 REPO = Path(__file__).resolve().parents[1]
-CIFAR_ROOT = shared_dir() / 'data' / 'cifar10'
 # outputs of the authors' Halton-MaskGIT code (orders, a tiny checkpoint, sampler runs)
 HALTON_MASKGIT_ROOT = shared_dir() / 'data' / 'halton_maskgit'
 
@@ -39,8 +40,15 @@ def tiny_transformer_cfg():
                 codebook_size=16, grid=(4, 4), num_classes=3)
 
 
-requires_cifar = pytest.mark.skipif(not (CIFAR_ROOT / 'train.npz').is_file(),
-                                    reason='shared CIFAR-10 copy not found')
+def _cifar_found() -> bool:
+    """CIFAR-10 (either layout) in data/cifar10 or the shared folder, without downloading."""
+    try:
+        return all(locate_cifar10(None, split) for split in ('train', 'test'))
+    except DataNotFoundError:
+        return False
+
+
+requires_cifar = pytest.mark.skipif(not _cifar_found(), reason='CIFAR-10 not found locally')
 requires_halton_maskgit = pytest.mark.skipif(
     not (HALTON_MASKGIT_ROOT / 'README.md').is_file(),
     reason=f'reference outputs of the authors\' code not found at {HALTON_MASKGIT_ROOT} '

@@ -29,6 +29,8 @@ from typing import List, Optional
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 import torch  # noqa: E402
 
 from bigfix_mm.models.heads import MaskedBitHead  # noqa: E402
@@ -141,4 +143,4 @@ def _free(device: torch.device) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -16,6 +16,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 from bigfix_mm.models.tokenizers.convert import convert_cli  # noqa: E402
 
 
@@ -24,4 +25,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

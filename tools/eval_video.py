@@ -36,6 +36,8 @@ from typing import List, Optional, Sequence
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -182,4 +184,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

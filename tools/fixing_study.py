@@ -18,7 +18,8 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 from fixing_study.main import main  # noqa: E402
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 import torch  # noqa: E402
 
 from bigfix_mm.apis import context_clips, generate, init_model  # noqa: E402
@@ -88,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

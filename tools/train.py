@@ -14,6 +14,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import bigfix_mm  # noqa: E402,F401  (registers components)
@@ -58,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -15,6 +15,8 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: the fixing_study modules
 
+from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
+
 import torch  # noqa: E402
 
 from bigfix_mm.evaluation.classifier import save_classifier  # noqa: E402
@@ -55,4 +57,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

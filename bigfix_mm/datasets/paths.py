@@ -1,6 +1,7 @@
-"""Locating the project's shared data folder."""
+"""Where data sets are looked for: the shared folder and the standard local folders."""
 import os
 from pathlib import Path
+from typing import List, Optional, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -10,11 +11,14 @@ def shared_dir() -> Path:
     return Path(os.environ.get('BIGFIX_SHARED', REPO_ROOT.parent / 'shared'))
 
 
-def resolve_data_root(data_root: str | None, default_subdir: str, dataset: str) -> Path:
-    """Return ``data_root`` or ``shared/<default_subdir>``; raise a clear error if missing."""
-    root = Path(data_root) if data_root else shared_dir() / default_subdir
-    if not root.is_dir():
-        raise FileNotFoundError(
-            f'{dataset}: data_root={str(root)!r} does not exist. Set `data_root` in the dataset '
-            f'config (or BIGFIX_SHARED to the folder holding `{default_subdir}`).')
-    return root
+def data_root_candidates(data_root: Optional[str], subdir: str) -> List[Tuple[str, Path]]:
+    """The folders a data set is looked for in, in order, each with how it was chosen.
+
+    An explicit ``data_root`` is the only place. Otherwise: ``subdir`` relative to
+    the working directory (OpenMMLab's ``data/<name>`` habit), then
+    ``$BIGFIX_SHARED/<subdir>`` (or ``<repo>/../shared/<subdir>`` when unset).
+    """
+    if data_root:
+        return [('data_root', Path(data_root))]
+    shared = ('$BIGFIX_SHARED' if 'BIGFIX_SHARED' in os.environ else '<repo>/../shared')
+    return [(subdir, Path(subdir)), (f'{shared}/{subdir}', shared_dir() / subdir)]

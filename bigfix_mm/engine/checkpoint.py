@@ -21,6 +21,7 @@ symlinked target is written through the link, as ``open(path, 'wb')`` would.
 """
 import contextvars
 import io
+import logging
 import os
 import pickle
 import stat
@@ -33,8 +34,10 @@ from typing import Any, Iterator, Union
 import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
+
+from bigfix_mm.errors import InputError
 
 
 def _numpy_safe_globals() -> list:
@@ -60,7 +63,7 @@ SAFE_GLOBALS = [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
                 *_numpy_safe_globals()]
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(InputError, RuntimeError):
     """A checkpoint file is missing, truncated, corrupt or unsafe."""
 
 
@@ -192,25 +195,60 @@ def install() -> None:
             del mmengine_io.backend_instances[key]
 
 
+def checkpoint_problem(path: Union[str, Path]) -> Union[str, None]:
+    """Why ``path`` cannot be loaded, or None when it reads back completely.
+
+    A zip checkpoint (torch's format) is checked member by member against its
+    CRCs without unpickling anything; another file is loaded once.
+    """
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+            return None if bad is None else f'member {bad} fails its CRC check'
+        load_checkpoint_file(path)
+        return None
+    except (CheckpointError, zipfile.BadZipFile, OSError, EOFError, RuntimeError) as err:
+        return str(err)
+
+
 def find_resume_checkpoint(work_dir: Union[str, Path]) -> Union[str, None]:
     """The checkpoint ``--resume`` continues from, or None when there is none.
 
-    MMEngine writes ``work_dir/last_checkpoint`` with a plain (non-atomic)
-    write after each save; a run killed at that moment can leave it empty, or
-    pointing at a file that ``max_keep_ckpts`` removed. Then the newest
-    ``iter_*.pth`` / ``epoch_*.pth`` of the work dir is used instead. Temporary
-    files of an interrupted atomic save (``.iter_N.pth.*.tmp``) are ignored.
+    The newest checkpoint that reads back completely: ``work_dir/last_checkpoint``
+    (MMEngine writes that pointer non-atomically; a run killed at that moment can
+    leave it empty, or pointing at a file ``max_keep_ckpts`` removed), then the
+    ``iter_*.pth`` / ``epoch_*.pth`` of the work dir, newest first. A truncated
+    or corrupt candidate is skipped with a warning naming it; when none loads,
+    :class:`CheckpointError` lists them. Temporary files of an interrupted atomic
+    save (``.iter_N.pth.*.tmp``) are ignored.
     """
     work_dir = Path(work_dir)
-    pointer = work_dir / 'last_checkpoint'
-    if pointer.is_file():
-        target = pointer.read_text().strip()
-        if target and Path(target).is_file():
-            return target
     candidates = []
     for path in work_dir.glob('*.pth'):
         stem = path.stem
         for prefix in ('iter_', 'epoch_'):
             if stem.startswith(prefix) and stem[len(prefix):].isdigit():
                 candidates.append((prefix == 'iter_', int(stem[len(prefix):]), str(path)))
-    return max(candidates)[2] if candidates else None
+    ordered = [c[2] for c in sorted(candidates, reverse=True)]
+    pointer = work_dir / 'last_checkpoint'
+    if pointer.is_file():
+        target = pointer.read_text().strip()
+        if target and Path(target).is_file():
+            ordered.insert(0, target)
+    seen, skipped = set(), []
+    for path in ordered:
+        if Path(path).resolve() in seen:
+            continue
+        seen.add(Path(path).resolve())
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return path
+        skipped.append(path)
+        print_log(f'--resume: skipping {path}: it does not load ({problem}); trying the '
+                  'previous checkpoint.', logger='current', level=logging.WARNING)
+    if skipped:
+        raise CheckpointError(f'--resume: no checkpoint of {work_dir} loads (tried '
+                              f'{", ".join(skipped)}). Fix: resume from a copy of the run with '
+                              '`--resume PATH`, or start again without --resume.')
+    return None

@@ -31,6 +31,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from bigfix_mm.errors import InputError
 from bigfix_mm.models.schedules import as_grid3d
 from bigfix_mm.registry import DATASETS, MODELS
 
@@ -43,7 +44,7 @@ INJECTION_KEYS = ('codebook_size', 'injection_prob', 'mode', 'unigram', 'mask_ra
 RESOLVED_KEY = 'facts_resolved_from_model'
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """The config is inconsistent; the message lists every problem and its fix."""
 
 

@@ -8,6 +8,8 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 
+from bigfix_mm.errors import InputValueError
+
 
 def resolution_shift(num_tokens: int, reference_tokens: int = 256) -> float:
     """Shift ``a = sqrt(reference / N)`` that keeps the mask schedule comparable
@@ -74,9 +76,10 @@ def cosine_reveal_counts(num_tokens: int, num_steps: int) -> torch.Tensor:
 
 def _check_steps(num_tokens: int, num_steps: int) -> None:
     if not 1 <= num_steps <= num_tokens:
-        raise ValueError(
-            f'num_steps={num_steps} must be in [1, num_tokens={num_tokens}]: a sampler '
-            'reveals at least one token per step. Lower `num_steps`.')
+        raise InputValueError(
+            f'sampling steps={num_steps} must be in [1, {num_tokens}] (the tokens to generate; '
+            'a sampler places at least one per step). Fix: set the sampler\'s `steps` '
+            '(tools: --steps) in that range.')
 
 
 def _radical_inverse(index: torch.Tensor, base: int) -> torch.Tensor:

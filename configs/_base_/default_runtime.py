@@ -25,7 +25,12 @@ env_cfg = dict(
 # test metrics are logged as each evaluation computed them (MMEngine's LogProcessor averages
 # every '*loss*' scalar, the validation loss too, over the last window_size validations).
 log_processor = dict(type='EvalLogProcessor', window_size=50, by_epoch=False)
-vis_backends = [dict(type='LocalVisBackend')]
+# Logging backends. LocalVisBackend writes work_dir/<time>/vis_data/ (scalars.json, images).
+# TensorBoard: uncomment its line (tensorboard is installed), then `tensorboard --logdir work_dirs`.
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    # dict(type='TensorboardVisBackend'),
+]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None

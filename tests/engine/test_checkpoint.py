@@ -165,7 +165,7 @@ def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
     from bigfix_mm.engine.checkpoint import find_resume_checkpoint
     assert find_resume_checkpoint(tmp_path) is None
     for name in ('iter_2.pth', 'iter_10.pth', '.iter_12.pth.abc.tmp', 'best_loss.pth'):
-        (tmp_path / name).write_bytes(b'x')
+        torch.save({'meta': {}}, tmp_path / name)
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
     assert find_resume_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
     (tmp_path / 'last_checkpoint').write_text('')  # killed while MMEngine wrote it
@@ -191,8 +191,9 @@ def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     from ..conftest import small_cfg
     path = _truncated_run_checkpoint(tmp_path)
     cfg = small_cfg(tmp_path / 'run', max_iters=4)
-    set_resume(cfg, 'auto')  # tools/train.py --resume
-    assert cfg.load_from == str(path)
+    with pytest.raises(CheckpointError, match=r'no checkpoint of .* loads \(tried .*iter_2\.pth'):
+        set_resume(cfg, 'auto')  # tools/train.py --resume: the only checkpoint is truncated
+    cfg.resume, cfg.load_from = True, str(path)  # tools/train.py --resume PATH
     with pytest.raises(CheckpointError, match=r'iter_2\.pth is truncated or corrupt'):
         build_runner(cfg).train()
     test_cfg = small_cfg(tmp_path / 'eval')

@@ -42,7 +42,7 @@ def test_cosine_counts_reveal_every_step(steps):
 
 
 def test_steps_out_of_range_is_an_error():
-    with pytest.raises(ValueError, match='num_steps'):
+    with pytest.raises(ValueError, match=r'steps=17 must be in \[1, 16\]'):
         halton_reveal_counts(16, 17)
 
 

@@ -264,6 +264,7 @@ def test_hook_writes_video_grids(tmp_path):
     stats = hook.sample_and_save(runner, 'video')
     assert set(stats) == {'fixing/changed_per_step', 'fixing/fixed_share'}
     grid = images[0][1]  # (H', W', 3): 2 rows of 3 frames per sampler
-    assert grid.shape[0] == 2 * (8 + 2) + 2 and grid.shape[1] == 2 * (3 * (8 + 2) + 2) + 8
+    assert grid.shape[1] == 2 * (3 * (8 + 2) + 2) + 8
+    assert grid.shape[0] > 2 * (8 + 2) + 2  # the grids, under a caption naming the samplers
     assert (tmp_path / 'samples' / 'video.png').is_file()
     assert sample_grid(torch.rand(2, 3, 8, 8)).shape == (12, 22, 3)  # images: one row of 2

@@ -26,10 +26,10 @@ def subprocess_env() -> dict:
     return env
 
 
-def run_tool(cmd: list, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_tool(cmd: list, env: dict, timeout: float = 300, cwd=None) -> subprocess.CompletedProcess:
     """Run a tool in its own session; on timeout the whole process group is killed."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, cwd=cwd)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

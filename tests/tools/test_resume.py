@@ -104,3 +104,28 @@ def test_kill9_then_resume_gives_the_uninterrupted_losses(tmp_path, num_workers)
     for step in range(1, 9):
         assert after[step] == reference[step], (step, after[step], reference[step])
     assert killed == {s: reference[s] for s in range(1, 6)}
+
+
+@requires_cifar
+def test_resume_skips_a_truncated_newest_checkpoint(tmp_path):
+    """iter_4.pth cut short: --resume warns naming it and continues from iter_2.pth."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from bigfix_mm.engine.checkpoint import load_checkpoint_file
+    work = tmp_path / 'work'
+    config = resume_config(tmp_path / 'cfg.py', work)
+    cfg = Config.fromfile(str(config))
+    cfg.train_cfg.max_iters = 4
+    Runner.from_cfg(cfg).train()
+    newest = work / 'iter_4.pth'
+    newest.write_bytes(newest.read_bytes()[:len(newest.read_bytes()) // 2])  # a cut-off copy
+
+    proc = run_tool([sys.executable, TRAIN, str(config), '--work-dir', str(work), '--resume',
+                     '--cfg-options', 'train_cfg.max_iters=6'], subprocess_env())
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    log = proc.stdout + proc.stderr
+    assert f'--resume: skipping {newest}: it does not load' in log
+    assert 'Advance dataloader 2 steps' in log  # MMEngine resumed at iteration 2
+    steps = losses(work)
+    assert sorted(steps) == [1, 2, 3, 4, 5, 6]  # 3 and 4 redone after iter_2, then 5, 6
+    assert load_checkpoint_file(work / 'iter_6.pth')['meta']['iter'] == 6

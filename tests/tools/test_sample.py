@@ -2,12 +2,15 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from mmengine.runner import Runner
 from PIL import Image
 
 from ..conftest import REPO, requires_cifar
 from ..conftest import small_cfg
+
+CAPTION_MAX = 60  # pixels of caption above the hook's grids
 
 
 @pytest.fixture(scope='module')
@@ -24,8 +27,12 @@ def test_hook_writes_side_by_side_grids_and_statistics(trained):
     grids = sorted((trained / 'samples').glob('*.png'))
     assert [g.name for g in grids] == ['iter_2.png', 'iter_4.png', 'val_iter_2.png',
                                        'val_iter_4.png']
-    width, height = Image.open(grids[0]).size
-    assert width > 2 * height  # two grids side by side
+    image = np.asarray(Image.open(grids[0]).convert('RGB'))
+    height, width = image.shape[:2]
+    assert width > 2 * (height - CAPTION_MAX)  # two grids side by side
+    # a caption above the grids: dark text on white in the top band, grids below it
+    caption_rows = np.nonzero((image == 255).all(axis=(1, 2)) == False)[0]  # noqa: E712
+    assert caption_rows[0] < 8 and image[:caption_rows[0] + 1].min() < 100
     assert list(trained.glob('*/vis_data/vis_image/fixing_vs_baseline_*.png'))
     scalars = next(trained.glob('*/vis_data/scalars.json')).read_text()
     assert 'fixing/changed_per_step' in scalars and 'fixing/fixed_share' in scalars
@@ -49,3 +56,28 @@ def test_sample_tool_writes_n_images_and_is_seeded(trained, tmp_path):
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
     c = sample(tmp_path / 'c', 0, '--sampler', 'HaltonSampler', '--labels', '1', '2')
     assert [p.name.split('_class')[1] for p in c] == ['1.png', '2.png', '1.png', '2.png', '1.png']
+
+
+def test_hook_caption_names_each_half_with_steps_and_cfg():
+    from bigfix_mm.engine.hooks import FixingSamplerHook
+    hook = FixingSamplerHook(
+        sampler=dict(type='TokenFixingSampler', steps=8, fix='low_confidence', fix_ratio=0.1,
+                     cfg_scale=1.0),
+        baseline=dict(type='HaltonSampler', steps=8, cfg_scale=1.0))
+    assert hook.caption(hook.sampler, {}) == \
+        'TokenFixingSampler (fix=low_confidence 0.1), 8 steps, CFG 1'
+    assert hook.caption(hook.baseline, dict(steps=4, cfg_scale=2.5)) == \
+        'HaltonSampler, 4 steps, CFG 2.5'
+
+
+@requires_cifar
+@pytest.mark.parametrize('steps', [0, 1000])
+def test_sample_tool_refuses_steps_outside_one_to_the_token_count(trained, tmp_path, steps):
+    cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
+           str(trained / 'bigfix_cifar10_quick.py'), str(trained / 'iter_4.pth'), '--num', '2',
+           '--steps', str(steps), '--device', 'cpu', '--out', str(tmp_path / 'out')]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert f'sampling steps={steps} must be in [1, 64]' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert not list((tmp_path / 'out').glob('*.png'))

@@ -1,5 +1,7 @@
 """Real MMEngine Runner runs of the quick config, shrunk to seconds."""
 import json
+import sys
+from pathlib import Path
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -40,3 +42,42 @@ def test_runner_trains_validates_checkpoints_and_resumes(tmp_path):
     resumed.train()
     assert resumed.iter == 6
     assert (tmp_path / 'iter_6.pth').is_file()
+
+
+def test_quick_config_trains_from_an_official_release_in_data_cifar10(tmp_path):
+    """A clone without ../shared: BIGFIX_SHARED is empty, data/cifar10 (under the working
+    directory) holds the python release; tools/train.py trains the quick config."""
+    from .test_dist_train import run_tool, subprocess_env
+    from ..datasets.cifar_release import write_fake_release
+    (tmp_path / 'empty').mkdir()
+    md5s = write_fake_release(tmp_path / 'data' / 'cifar10', per_batch=8)
+    (tmp_path / 'md5.json').write_text(json.dumps(md5s))
+    env = dict(subprocess_env(), BIGFIX_SHARED=str(tmp_path / 'empty'))
+    tiny = ['model.transformer.size=None', 'model.transformer.width=32',
+            'model.transformer.depth=1', 'model.transformer.heads=2', 'train_cfg.max_iters=3',
+            'train_cfg.val_interval=3', 'train_dataloader.batch_size=4',
+            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+            'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+            'default_hooks.logger.interval=1']
+    # the fake release's MD5s stand in for the official ones (torchvision's list) in the child
+    cmd = [sys.executable, '-m', 'tests.datasets.cifar_release', str(tmp_path / 'md5.json'),
+           str(REPO / 'tools' / 'train.py'), str(QUICK), '--work-dir', 'work',
+           '--cfg-options', *tiny]
+    proc = run_tool(cmd, env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert (tmp_path / 'work' / 'iter_3.pth').is_file()
+    scalars = [json.loads(line) for line in
+               next((tmp_path / 'work').glob('*/vis_data/scalars.json')).open()]
+    assert [s['step'] for s in scalars if 'loss' in s] == [1, 2, 3]
+    assert not (tmp_path / 'data' / 'cifar10' / 'cifar-10-python.tar.gz').exists()  # no download
+
+
+@requires_cifar
+def test_tensorboard_is_one_vis_backends_entry(tmp_path):
+    text = (REPO / 'configs' / '_base_' / 'default_runtime.py').read_text()
+    assert "    # dict(type='TensorboardVisBackend'),\n" in text  # the documented switch
+    cfg = small_cfg(tmp_path, max_iters=2)
+    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend'),
+                                   dict(type='TensorboardVisBackend')]
+    Runner.from_cfg(cfg).train()
+    assert list(tmp_path.glob('*/vis_data/events.out.tfevents.*'))

@@ -12,7 +12,7 @@ from bigfix_mm.evaluation.classifier import CifarClassifier
 
 def load_cifar10_arrays(split: str, data_root: Optional[str] = None,
                         limit: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Decode a CIFAR-10 split of the shared JPEG edition into memory.
+    """Decode a CIFAR-10 split (official release or JPEG edition) into memory.
 
     Returns:
         ``(images (N, 3, 32, 32) uint8 RGB, labels (N,) int64)``; with ``limit``

@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 
 from bigfix_mm.registry import HOOKS, MODELS
 from bigfix_mm.utils.images import make_grid_uint8, save_png
+from bigfix_mm.utils.sampling_figures import labelled_halves, sampler_label
 from bigfix_mm.utils.video import make_video_grid_uint8
 
 
@@ -18,7 +19,8 @@ class FixingSamplerHook(Hook):
     """Sample a fixed-seed batch with the fixing sampler and a baseline.
 
     Every ``interval`` training iterations and after each validation, writes
-    ``work_dir/samples/{tag}.png`` (fixing sampler left, baseline right), sends
+    ``work_dir/samples/{tag}.png`` (fixing sampler left, baseline right, under a
+    caption naming each half's sampler, steps and CFG), sends
     the same grid to the runner's visualizer (TensorBoard when configured), and
     logs fixing statistics: ``fixing/changed_per_step`` (mean tokens changed by
     fixing per step and image) and ``fixing/fixed_share`` (share of final tokens
@@ -91,13 +93,22 @@ class FixingSamplerHook(Hook):
         stats = fixing_statistics(trace['changed'])
         if model.tokenizer is not None:
             grids = [sample_grid(model.decode(runs[n][0])) for n in ('fixing', 'baseline')]
-            pad = np.full((grids[0].shape[0], 8, 3), 255, dtype=np.uint8)
-            image = np.concatenate([grids[0], pad, grids[1]], axis=1)  # (H, W, 3) RGB
+            left, right = (self.caption(s, kwargs) for s in (self.sampler, self.baseline))
+            image = labelled_halves(grids[0], grids[1], f'left: {left}', f'right: {right}',
+                                    [f'{tag}: same labels, seed {self.seed}'])  # (H, W, 3) RGB
             out = Path(runner.work_dir) / self.out_dir
             out.mkdir(parents=True, exist_ok=True)
             save_png(image, out / f'{tag}.png')
             runner.visualizer.add_image('fixing_vs_baseline', image, step=runner.iter)
         return stats
+
+    @staticmethod
+    def caption(sampler, overrides: dict) -> str:
+        """E.g. ``TokenFixingSampler (fix=low_confidence 0.1), 8 steps, CFG 1``."""
+        steps = overrides.get('steps') or sampler.steps
+        cfg = overrides.get('cfg_scale')
+        cfg = sampler.cfg_scale if cfg is None else cfg
+        return f'{sampler_label(sampler)}, {steps} steps, CFG {cfg:g}'
 
 
 def sample_grid(images: torch.Tensor) -> np.ndarray:

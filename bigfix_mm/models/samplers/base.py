@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from bigfix_mm.errors import InputValueError
 from ..context import resolve_context
 from ..schedules import cosine_reveal_counts, halton_order, halton_reveal_counts
 
@@ -87,7 +88,7 @@ class TokenSampler:
         if not 0.0 <= fix_ratio <= 1.0:
             raise ValueError(f'fix_ratio={fix_ratio} must be in [0, 1]')
         if int(steps) < 1:
-            raise ValueError(f'steps={steps} must be >= 1')
+            raise InputValueError(f'sampler steps={steps} must be >= 1. Fix: set `steps` >= 1.')
         self.steps = int(steps)
         self.reveal = reveal
         self.fix = fix
@@ -196,9 +197,10 @@ class TokenSampler:
             (B, T, H, W) int64 ids in [0, K); with ``return_trace`` a tuple
             ``(ids, trace)`` where trace holds (steps, B, N) bool tensors
             ``placed`` (revealed this step) and ``changed`` (placed earlier and
-            altered by fixing this step).
+            altered by fixing this step), and (steps, B, N) int64 ``ids``, the
+            grid after each step (``mask_id`` where nothing is placed yet).
         """
-        steps = int(steps or self.steps)
+        steps = self.steps if steps is None else int(steps)  # 0 is an error, not 'unset'
         cfg_scale = self.cfg_scale if cfg_scale is None else float(cfg_scale)
         grid = tuple(transformer.grid)
         num_tokens = transformer.num_tokens
@@ -232,7 +234,7 @@ class TokenSampler:
             placed = given.clone()
         else:
             given = torch.zeros_like(placed)
-        trace_placed, trace_changed = [], []
+        trace_placed, trace_changed, trace_ids = [], [], []
         labels = labels.long()
         null = torch.full_like(labels, transformer.num_classes)
 
@@ -272,12 +274,14 @@ class TokenSampler:
             if return_trace:
                 trace_placed.append(new)
                 trace_changed.append(fix & (new_ids != ids))
+                trace_ids.append(new_ids)
             ids = new_ids
             placed = placed | new
 
         ids = ids.view(bsz, *grid)
         if return_trace:
-            return ids, dict(placed=torch.stack(trace_placed), changed=torch.stack(trace_changed))
+            return ids, dict(placed=torch.stack(trace_placed), changed=torch.stack(trace_changed),
+                             ids=torch.stack(trace_ids))
         return ids
 
 

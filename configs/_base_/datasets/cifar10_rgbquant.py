@@ -1,6 +1,9 @@
-# CIFAR-10 (shared JPEG edition) tokenized on the fly by the model's tokenizer (e.g. fixed
-# RGB quantisation, see configs/bigfix_cifar10_quick.py); injection as model.injection.
-data_root = None  # default: <repo>/../shared/data/cifar10
+# CIFAR-10 (official python release or the shared JPEG edition) tokenized on the fly by the
+# model's tokenizer (e.g. fixed RGB quantisation, see configs/bigfix_cifar10_quick.py);
+# injection as model.injection.
+# None: data/cifar10, then $BIGFIX_SHARED (or ../shared)/data/cifar10
+# (lookup order: bigfix_mm/datasets/cifar10.py)
+data_root = None
 
 train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),

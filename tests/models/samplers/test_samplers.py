@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from bigfix_mm.errors import InputValueError
 from bigfix_mm.models.samplers.base import TokenSampler, guided_logits
 from bigfix_mm.models.schedules import cosine_reveal_counts, halton_reveal_counts
 from bigfix_mm.models.transformer import BidirectionalTransformer
@@ -90,7 +91,9 @@ def test_cfg_zero_weight_equals_conditional_path(transformer):
 
 
 def test_steps_validation(transformer):
-    with pytest.raises(ValueError, match='num_steps'):
+    with pytest.raises(InputValueError, match=r'steps=37 must be in \[1, 36\]'):
         TokenSampler(steps=37)(transformer, LABELS)
+    with pytest.raises(InputValueError, match=r'steps=0 must be in \[1, 36\]'):
+        TokenSampler(steps=8)(transformer, LABELS, steps=0)  # 0 is not 'use the default'
     with pytest.raises(ValueError, match='fix'):
         TokenSampler(fix='sometimes')
