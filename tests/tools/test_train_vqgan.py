@@ -5,6 +5,9 @@ import json
 import numpy as np
 import pytest
 from mmengine.config import Config
+
+from bigfix_mm.engine.config_checks import resolve_config
+from bigfix_mm.engine.launch import build_runner
 from mmengine.runner import Runner
 
 from bigfix_mm.registry import MODELS
@@ -42,7 +45,7 @@ def test_configs_parse_and_agree():
     adv = Config.fromfile(str(REPO / 'configs' / 'vqgan_cifar10_adv.py'))
     assert adv.model.discriminator.type == 'PatchDiscriminator'
     assert set(adv.optim_wrapper) >= {'autoencoder', 'discriminator', 'constructor'}
-    big = Config.fromfile(str(BIGFIX_CFG))
+    big = resolve_config(Config.fromfile(str(BIGFIX_CFG)))  # the tokenizer's 1024 codes
     assert big.model.transformer.codebook_size == big.train_dataloader.dataset.codebook_size == 1024
     assert tuple(big.model.transformer.grid) == tuple(big.train_dataloader.dataset.grid) == (8, 8)
     assert big.model.tokenizer.checkpoint == 'work_dirs/vqgan_cifar10/iter_2000.pth'
@@ -82,21 +85,18 @@ def test_train_extract_and_train_bigfix_on_the_tokens(tmp_path):
     big = Config.fromfile(str(BIGFIX_CFG))
     big.work_dir = str(tmp_path / 'bigfix')
     big.model.tokenizer.update(SMALL_VQ, checkpoint=str(ckpt))
-    big.model.transformer.update(codebook_size=64, size=None, width=32, depth=1, heads=2)
+    big.model.transformer.update(size=None, width=32, depth=1, heads=2)  # 64 codes: tokenizer
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         split = 'train' if key == 'train_dataloader' else 'test'
         big[key].update(batch_size=4, num_workers=0, persistent_workers=False)
-        big[key].dataset.update(data_root=str(tmp_path / 'tokens' / split), codebook_size=64)
+        big[key].dataset.update(data_root=str(tmp_path / 'tokens' / split))
         big[key].dataset.pop('indices', None)
-        for step in big[key].dataset.pipeline:
-            if 'codebook_size' in step:
-                step.codebook_size = 64
     big.train_cfg.update(max_iters=2, val_interval=2)
     big.param_scheduler = []
     big.custom_hooks = []
     big.default_hooks.checkpoint.interval = 2
     big.log_level = 'WARNING'
-    Runner.from_cfg(big).train()
+    build_runner(big).train()
     assert (tmp_path / 'bigfix' / 'iter_2.pth').is_file()
 
 

@@ -124,14 +124,14 @@ def test_frame_prediction_validation_gives_context_and_scores_the_rest():
     from mmengine.dataset import default_collate
     from bigfix_mm.models.context import frame_keep_mask
     from bigfix_mm.registry import DATASETS, MODELS
-    cfg = Config.fromfile(str(CONFIG))
+    cfg = resolve_config(Config.fromfile(str(CONFIG)))
     assert cfg.model.context_frames == cfg.context_frames == (0, 2)
     cfg.val_dataloader.dataset.num_samples = 12
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
     batch = default_collate([dataset[i] for i in range(12)])
     keep = batch['inputs']['keep'].flatten(1)  # (B, N), drawn per clip as in training
     ks = keep.view(12, 8, 64)[:, :, 0].sum(1)
-    assert set(ks.tolist()) == {0, 1, 2} and torch.equal(keep, frame_keep_mask(cfg.grid, ks))
+    assert set(ks.tolist()) == {0, 1, 2} and torch.equal(keep, frame_keep_mask(cfg.model.transformer.grid, ks))
     assert not (batch['inputs']['masked'].flatten(1) & keep).any()
     assert not (batch['inputs']['injected'].flatten(1) & keep).any()
     again = default_collate([dataset[i] for i in range(12)])
