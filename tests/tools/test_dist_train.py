@@ -27,7 +27,7 @@ def subprocess_env() -> dict:
 
 
 def run_tool(cmd: list, env: dict, timeout: float = 300, cwd=None) -> subprocess.CompletedProcess:
-    """Run a tool in its own session; on timeout the whole process group is killed."""
+    """Run a tool in its own process group; on timeout the whole group is killed."""
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True, cwd=cwd)
     try:

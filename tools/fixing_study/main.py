@@ -93,9 +93,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-# Options that only limit one invocation: left out of the page's reproduce command.
+# Options that only limit one invocation, or say where its cache lives on one machine: left
+# out of the page's reproduce command (which then uses the default work dir).
 INVOCATION_ONLY = ('--only', '--only-twins', '--time-budget', '--stop-after', '--no-page',
-                   '--status-page')
+                   '--status-page', '--work-dir')
 
 
 def reproduce_command(argv: List[str]) -> str:

@@ -68,6 +68,6 @@ def test_twins_differ_only_in_injection_and_resume_from_each_validation():
 def test_the_page_command_leaves_out_what_only_limits_one_invocation():
     from fixing_study.main import reproduce_command
     argv = ['cfg.py', '--only', 'maskgit', 'halton', '--samples', '340', '--time-budget', '30',
-            '--no-page', '--seeds', '0', '1']
+            '--no-page', '--work-dir', '/scratch/me/study', '--seeds', '0', '1']
     assert reproduce_command(argv) == \
         'python tools/fixing_study.py cfg.py --samples 340 --seeds 0 1'
