@@ -71,7 +71,7 @@ def test_hook_caption_names_each_half_with_steps_and_cfg():
 
 
 @requires_cifar
-@pytest.mark.parametrize('steps', [0, 1000])
+@pytest.mark.parametrize('steps', [0, pytest.param(1000, marks=pytest.mark.slow)])
 def test_sample_tool_refuses_steps_outside_one_to_the_token_count(trained, tmp_path, steps):
     cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
            str(trained / 'bigfix_cifar10_quick.py'), str(trained / 'iter_4.pth'), '--num', '2',

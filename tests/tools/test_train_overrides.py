@@ -39,14 +39,16 @@ log_level = 'WARNING'
     return batches
 
 
-@pytest.mark.parametrize('config', [pytest.param(QUICK, marks=requires_cifar), VIDEO],
+@pytest.mark.parametrize('config', [pytest.param(QUICK, marks=requires_cifar),
+                                    pytest.param(VIDEO, marks=pytest.mark.slow)],
                          ids=['pipeline', 'model'])
 def test_p0_injects_nothing_in_any_batch(tmp_path, config):
     batches = train(tmp_path, config, ['model.injection.injection_prob=0'])
     assert all(b['visible'] > 0 and b['injected'] == 0 for b in batches), batches
 
 
-@pytest.mark.parametrize('config', [pytest.param(QUICK, marks=requires_cifar), VIDEO],
+@pytest.mark.parametrize('config', [pytest.param(QUICK, marks=requires_cifar),
+                                    pytest.param(VIDEO, marks=pytest.mark.slow)],
                          ids=['pipeline', 'model'])
 def test_p_half_injects_half_the_visible_tokens(tmp_path, config):
     # uniform ids: a drawn id equals the clean one with probability 1/K only

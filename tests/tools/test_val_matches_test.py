@@ -28,6 +28,7 @@ def metrics_of_test_run(work: Path) -> dict:
 
 
 @requires_cifar
+@pytest.mark.slow  # the mechanism: tests/engine/test_log_processor.py (default suite)
 def test_validation_during_training_equals_test_of_each_checkpoint(tmp_path):
     """Two validations (iterations 2 and 4; data-loader workers persist between them,
     the sampler hook samples after each), then tools/test.py on both checkpoints."""
