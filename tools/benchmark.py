@@ -64,7 +64,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="case 'heads': transformer width D (default: the first --train-sizes)")
     p.add_argument('--num-classes', type=int, default=1000)
     p.add_argument('--samplers', nargs='+', choices=sorted(SAMPLER_PRESETS),
-                   default=['maskgit', 'halton', 'fixing', 'fixing_all'])
+                   default=['maskgit', 'halton', 'fix_low', 'fix_all'])
     p.add_argument('--steps', type=int, default=32, help='sampling steps')
     p.add_argument('--cfg', type=float, default=1.5, help='CFG scale; 0 = no doubled batch')
     p.add_argument('--dtype', choices=sorted(DTYPES), default=None,

@@ -1,6 +1,6 @@
 """Evaluate a video BIGFix checkpoint: plain vs fixing samplers at several step counts.
 
-    python tools/eval_video.py CONFIG CHECKPOINT --samplers halton halton-fix-low \
+    python tools/eval_video.py CONFIG CHECKPOINT --samplers halton fix_low \
         --steps 4 8 16 --out work_dirs/video_eval [--num 2048] [--real-split train] \
         [--ref-split auto] [--context-frames 2 --real-split val] [--i3d I3D.pt]
 
@@ -42,16 +42,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bigfix_mm.evaluation import video as V  # noqa: E402
+from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
 
-SAMPLER_PRESETS = {
-    'halton': dict(type='HaltonSampler'),
-    'halton-fix-low': dict(type='TokenFixingSampler', reveal='halton', fix='low_confidence',
-                           fix_ratio=0.1),
-    'halton-fix-all': dict(type='TokenFixingSampler', reveal='halton', fix='all'),
-    'maskgit': dict(type='MaskGITSampler'),
-    'maskgit-fix-low': dict(type='TokenFixingSampler', reveal='confidence', fix='low_confidence',
-                            fix_ratio=0.1),
-}
 REF_SPLITS = ('test', 'val')  # --ref-split auto: the first of these with video files
 
 
@@ -59,8 +51,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Plain vs fixing samplers on a video checkpoint')
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument('--samplers', nargs='+', default=['halton', 'halton-fix-low', 'maskgit',
-                                                      'maskgit-fix-low'],
+    p.add_argument('--samplers', nargs='+', default=['halton', 'fix_low', 'maskgit',
+                                                      'maskgit_fix_low'],
                    choices=sorted(SAMPLER_PRESETS))
     p.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16])
     p.add_argument('--num', type=int, default=V.DEFAULT_NUM_CLIPS,
@@ -147,7 +139,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg_scale = args.cfg if args.cfg is not None else model.sampler_cfg.get('cfg_scale', 0.0)
     for name in args.samplers:
         for steps in args.steps:
-            sampler = dict(SAMPLER_PRESETS[name], steps=steps, cfg_scale=cfg_scale)
+            sampler = sampler_config(name, steps=steps, cfg_scale=cfg_scale)
             start = time.perf_counter()
             clips, tokens = generate(model, labels, sampler=sampler, seed=args.seed,
                                      batch_size=args.batch_size, context=context,

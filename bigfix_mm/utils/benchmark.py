@@ -18,18 +18,11 @@ from torch import nn
 
 from bigfix_mm.models.bigfix import BIGFix
 from bigfix_mm.models.data_preprocessor import TokenDataPreprocessor
-from bigfix_mm.models.samplers import HaltonSampler, MaskGITSampler, TokenFixingSampler
+from bigfix_mm.models import samplers as sampler_classes
+from bigfix_mm.models.samplers.presets import FIXING_TWINS, SAMPLER_PRESETS, sampler_config
 from bigfix_mm.models.samplers.base import TokenSampler
 from bigfix_mm.models.transformer import TRANSFORMER_SIZES, BidirectionalTransformer
 
-# name -> (class, kwargs); 'fixing' is BIGFix's default sampler (Halton reveal,
-# re-sample the 10% least likely placed tokens), 'fixing_all' the authors' behaviour.
-SAMPLER_PRESETS: Dict[str, Tuple[type, dict]] = {
-    'maskgit': (MaskGITSampler, dict()),
-    'halton': (HaltonSampler, dict()),
-    'fixing': (TokenFixingSampler, dict(fix='low_confidence', fix_ratio=0.1)),
-    'fixing_all': (TokenFixingSampler, dict(fix='all')),
-}
 
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -241,15 +234,15 @@ def _time_loop(fn: Callable[[], object], iters: int, warmup: int, device: torch.
 
 # --------------------------------------------------------------------- sampling
 def build_sampler(name: str, steps: int, cfg_scale: float) -> TokenSampler:
-    """A sampler from :data:`SAMPLER_PRESETS` with ``steps`` and ``cfg_scale``."""
-    if name not in SAMPLER_PRESETS:
-        raise ValueError(f'sampler={name!r} is not one of {sorted(SAMPLER_PRESETS)}')
-    cls, kwargs = SAMPLER_PRESETS[name]
-    return cls(steps=steps, cfg_scale=cfg_scale, **kwargs)
+    """A preset of :data:`~bigfix_mm.models.samplers.presets.SAMPLER_PRESETS` with
+    ``steps`` and ``cfg_scale``, built from its class (no registry look-up, which
+    would import all of ``mmagic.models``)."""
+    cfg = sampler_config(name, steps=steps, cfg_scale=cfg_scale)
+    return getattr(sampler_classes, cfg.pop('type'))(**cfg)
 
 
 def bench_sampling(size: str = 'large',
-                   samplers: Sequence[str] = ('halton', 'fixing'),
+                   samplers: Sequence[str] = ('halton', 'fix_low'),
                    batch_size: int = 64,
                    steps: int = 32,
                    cfg_scale: float = 1.5,
@@ -349,8 +342,8 @@ def bench_sampling(size: str = 'large',
                         **memory[name], **device_info(device)))
     if 'halton' in times:
         base = statistics.median(times['halton'])
-        for name in ('fixing', 'fixing_all'):
-            if name in times:
+        for name in FIXING_TWINS:  # each fixing preset against plain Halton
+            if name in times and FIXING_TWINS[name] == 'halton':
                 ratios = [f / h for f, h in zip(times[name], times['halton'])]
                 ratio = statistics.median(times[name]) / base
                 out.append(dict(case='sample_relative', sampler=name, baseline='halton', size=size,

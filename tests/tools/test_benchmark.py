@@ -48,8 +48,8 @@ assert not loaded, loaded
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{')]
     cases = [(r['case'], r.get('sampler')) for r in rows]
     assert cases == [('train', None), ('sample', 'maskgit'), ('sample', 'halton'),
-                     ('sample', 'fixing'), ('sample', 'fixing_all'),
-                     ('sample_relative', 'fixing'), ('sample_relative', 'fixing_all')]
+                     ('sample', 'fix_low'), ('sample', 'fix_all'),
+                     ('sample_relative', 'fix_all'), ('sample_relative', 'fix_low')]
     train = rows[0]
     assert train['img_per_s'] > 0 and train['tokens_per_s'] == pytest.approx(
         train['img_per_s'] * 16, rel=1e-3)
@@ -85,7 +85,7 @@ def test_bench_functions_report_throughput_and_ratio():
     row = bench_training('32x1x2', batch_size=2, grid=(4, 4), codebook_size=16, num_classes=3,
                          dtype='fp32', iters=1, warmup=1, device='cpu', peak_tflops=1.0)
     assert row['case'] == 'train' and row['mfu'] is not None and row['mfu'] > 0
-    rows = bench_sampling('32x1x2', samplers=('halton', 'fixing'), batch_size=2, steps=2,
+    rows = bench_sampling('32x1x2', samplers=('halton', 'fix_low'), batch_size=2, steps=2,
                           cfg_scale=0.0, grid=(4, 4), codebook_size=16, num_classes=3,
                           dtype='fp32', repeats=1, warmup=0, device='cpu')
     assert [r['case'] for r in rows] == ['sample', 'sample', 'sample_relative']

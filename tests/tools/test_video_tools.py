@@ -67,13 +67,13 @@ def test_sample_tool_writes_videos_and_keeps_context(checkpoint, tmp_path):
 def test_eval_video_reports_consistency_and_kept_context(checkpoint, tmp_path):
     config, ckpt = checkpoint
     tool = load_tool('eval_video')
-    assert tool.main([str(config), str(ckpt), '--samplers', 'halton', 'halton-fix-all',
+    assert tool.main([str(config), str(ckpt), '--samplers', 'halton', 'fix_all',
                       '--steps', '2', '--num', '4', '--context-frames', '2', '--no-fd',
                       '--real-split', 'val', '--device', 'cpu', '--out', str(tmp_path)]) == 0
     result = json.loads((tmp_path / 'results.json').read_text())
     rows, meta = result['rows'], result['meta']
     assert [r['setting'] for r in rows] == ['real clips (test)', 'tokenizer floor (test '
-                                            'reconstructions)', 'halton', 'halton-fix-all']
+                                            'reconstructions)', 'halton', 'fix_all']
     assert meta['real_split'] == 'val' and meta['frames_left_out'] == 2
     assert all(r['context_kept'] for r in rows[2:])
     assert rows[0]['consistent_clip_rate'] == 1  # real clips read from the raw set
