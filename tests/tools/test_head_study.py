@@ -36,6 +36,11 @@ def test_mean_interval_and_summary():
                for h in hs.HEADS for s in (0, 1)}
     rows = hs.summary_table(results, cells, [0, 1])
     assert len(rows) == 3 and '10.50 ±' in rows[2] and '(n=2)' in rows[2]
+    # the bit head 1 lower in FD for every seed: a paired difference with a zero-width interval
+    for s in (0, 1):
+        results[f'bit_seed{s}'][cells[0].name]['FD/fd'] -= 1.0
+    cols = [c.strip() for c in hs.summary_table(results, cells, [0, 1])[2].split('|')]
+    assert cols[6] == '-1.00 [-1.00, -1.00] (n=2)' and cols[9] == '+0.00 [+0.00, +0.00] (n=2)'
 
 
 @requires_cifar
@@ -67,3 +72,11 @@ def test_main_trains_samples_and_writes_the_summary(tmp_path):
              for t in (Config.fromfile(str(tmp_path / 'wd' / 'configs' / f'train_{n}.py'))
                        for n in out)}
     assert heads == {'softmax', 'MaskedBitHead'}
+
+
+def test_fix_ratio_applies_to_the_fixing_samplers_only():
+    args = hs.parse_args(['cfg.py', '--samplers', 'halton', 'fix_low', '--fix-ratio', '0.2'])
+    halton, fix = hs.head_cells(args)
+    assert halton.fix_ratio is None and fix.fix_ratio == 0.2
+    assert fix.sampler_cfg()['fix_ratio'] == 0.2
+    assert [c.fix_ratio for c in hs.head_cells(hs.parse_args(['cfg.py']))] == [None, None]
