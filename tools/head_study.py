@@ -9,13 +9,14 @@ For every seed it trains the config twice with tools/train.py (the same tokens,
 budget, injection and seed): the tied softmax head and ``MaskedBitHead``; then it
 samples and scores every cell (sampler x steps x guidance) of every run with the
 fixing study's evaluation (EfficientNet-Lite0 FD, classifier accuracy), and
-writes each metric's mean and 95% t-interval over the seeds. Finished runs and
-cells are reused (``results.json`` in the work dir). The K where the softmax
+writes each metric's mean and 95% t-interval over the seeds. It reuses the fixing
+study's modules (tools/fixing_study/): trainings resume and finished ones are kept,
+samples are cached under the work dir by every setting they depend on, and the
+per-run numbers are written to ``results.json`` there. The K where the softmax
 head stops fitting is measured by ``tools/benchmark.py`` (docs/bit_head.md).
 """
 import argparse
 import copy
-import json
 import math
 import os
 import os.path as osp
@@ -27,6 +28,8 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.abspath(osp.dirname(__file__)))
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 HEADS = ('softmax', 'bit')
@@ -38,32 +41,38 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('config', help='a BIGFix config with the bit head '
                    '(configs/bigfix_cifar10_bits.py)')
     p.add_argument('--work-dir', default='work_dirs/head_study')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--iters', type=int, default=None)
-    p.add_argument('--batch-size', type=int, default=None)
-    p.add_argument('--size', default=None)
-    p.add_argument('--width', type=int, default=None)
-    p.add_argument('--depth', type=int, default=None)
-    p.add_argument('--heads', type=int, default=None)
-    p.add_argument('--workers', type=int, default=None)
-    p.add_argument('--val-points', type=int, default=2)
-    p.add_argument('--injection-prob', type=float, default=0.2)
-    p.add_argument('--bit-width', type=int, default=64)
-    p.add_argument('--bit-depth', type=int, default=2)
-    p.add_argument('--bit-steps', type=int, default=None)
-    p.add_argument('--samples', type=int, default=1000)
-    p.add_argument('--samplers', nargs='+', default=['halton', 'fix_low'])
-    p.add_argument('--steps', type=int, nargs='+', default=[8])
-    p.add_argument('--cfg-scales', type=float, nargs='+', default=[1.0])
-    p.add_argument('--fix-ratio', type=float, default=0.1)
-    p.add_argument('--gen-batch-size', type=int, default=100)
-    p.add_argument('--fd-image-size', type=int, default=224)
-    p.add_argument('--real-nums', type=int, default=-1)
-    p.add_argument('--classifier', default=None)
-    p.add_argument('--classifier-epochs', type=int, default=4)
-    p.add_argument('--inception', default=None)
-    p.add_argument('--results', default='docs/bit_head_results.md')
-    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                   help='training and sampling seeds (one pair of runs each)')
+    g = p.add_argument_group('training (both heads: the same tokens, budget, injection, seed)')
+    g.add_argument('--iters', type=int, default=None, help="default: the config's max_iters")
+    g.add_argument('--batch-size', type=int, default=None)
+    g.add_argument('--size', default=None)
+    g.add_argument('--width', type=int, default=None)
+    g.add_argument('--depth', type=int, default=None)
+    g.add_argument('--heads', type=int, default=None)
+    g.add_argument('--workers', type=int, default=None)
+    g.add_argument('--val-points', type=int, default=2)
+    g.add_argument('--injection-prob', type=float, default=0.2)
+    g.add_argument('--bit-width', type=int, default=64)
+    g.add_argument('--bit-depth', type=int, default=2)
+    g.add_argument('--bit-steps', type=int, default=None)
+    g = p.add_argument_group('cells and scoring')
+    g.add_argument('--samples', type=int, default=1000, help='samples per cell per seed')
+    g.add_argument('--samplers', nargs='+', default=['halton', 'fix_low'])
+    g.add_argument('--steps', type=int, nargs='+', default=[8])
+    g.add_argument('--cfg-scales', type=float, nargs='+', default=[1.0])
+    g.add_argument('--fix-ratio', type=float, default=None,
+                   help="fixing samplers' ratio; default: the preset's")
+    g.add_argument('--gen-batch-size', type=int, default=100)
+    g.add_argument('--fd-image-size', type=int, default=224)
+    g.add_argument('--real-limit', type=int, default=None,
+                   help='real test images for the reference (toy runs); default all 10,000')
+    g.add_argument('--classifier', default=None, help='a tools/train_classifier.py output; '
+                   'default: train one into the work dir')
+    g.add_argument('--classifier-epochs', type=int, default=4)
+    g.add_argument('--results', default='docs/bit_head_results.md')
+    g.add_argument('--threads', type=int, default=1, help='torch CPU threads')
+    g.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return p.parse_args(argv)
 
 
@@ -93,10 +102,29 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Dict[str
                 n=n)
 
 
+def paired_difference(results: Dict[str, Dict[str, dict]], cell_name: str, key: str,
+                      seeds: Sequence[int]) -> str:
+    """``bit − softmax`` of one metric, paired by seed: mean [95% t-interval]."""
+    from fixing_study.stats import format_interval, t_interval
+    diffs = []
+    for s in seeds:
+        a = results.get(f'bit_seed{s}', {}).get(cell_name, {}).get(key)
+        b = results.get(f'softmax_seed{s}', {}).get(cell_name, {}).get(key)
+        if a is not None and b is not None:
+            diffs.append(a - b)
+    if not diffs:
+        return '–'
+    if len(diffs) == 1:
+        return f'{diffs[0]:+.2f} (n=1)'
+    return f'{format_interval(t_interval(diffs))} (n={len(diffs)})'
+
+
 def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) -> List[str]:
-    """Markdown rows: per cell, each metric's mean ± 95% half-width for both heads."""
+    """Markdown rows: per cell, each metric's mean ± 95% half-width for both heads, and
+    the seed-paired difference bit − softmax with its 95% t-interval."""
     from fixing_study.cells import TITLES as SAMPLER_TITLES
-    head = ['sampler', 'steps', 'CFG'] + [f'{title} {h}' for _, title, _ in METRICS for h in HEADS]
+    head = ['sampler', 'steps', 'CFG'] + [f'{title} {h}' for _, title, _ in METRICS
+                                          for h in HEADS + ('bit − softmax',)]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for cell in cells:
         row = [SAMPLER_TITLES.get(cell.sampler, cell.sampler), str(cell.steps),
@@ -105,48 +133,88 @@ def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[in
             for h in HEADS:
                 vals = [results.get(f'{h}_seed{s}', {}).get(cell.name, {}).get(key) for s in seeds]
                 iv = mean_interval(vals)
-                row.append('–' if iv['n'] == 0 else
-                           f"{iv['mean']:.2f} ± {iv['half']:.2f} (n={iv['n']})")
+                row.append('–' if iv['n'] == 0 else f"{iv['mean']:.2f} (n=1)" if iv['n'] == 1
+                           else f"{iv['mean']:.2f} ± {iv['half']:.2f} (n={iv['n']})")
+            row.append(paired_difference(results, cell.name, key, seeds))
         lines.append('| ' + ' | '.join(row) + ' |')
     return lines
 
 
-def main(argv=None) -> dict:
-    import fixing_study as fs  # the fixing study's training and evaluation steps
+def head_cells(args) -> list:
+    """The cells of the comparison; ``--fix-ratio`` applies to the fixing samplers only."""
+    from fixing_study.cells import Cell, make_cells
+    cells = make_cells(args.samplers, args.steps, args.cfg_scales)
+    if args.fix_ratio is None:
+        return cells
+    return [Cell(c.sampler, c.steps, c.cfg_scale, fix_ratio=args.fix_ratio) if c.twin else c
+            for c in cells]
 
-    from fixing_study.cells import make_cells
+
+def run_name(head: str, seed: int) -> str:
+    return f'{head}_seed{seed}'
+
+
+def score(samples: Dict[str, np.ndarray], frechet) -> Dict[str, float]:
+    """FD of one cell's samples to the real statistics, and classifier accuracy (%)."""
+    out = {'FD/fd': float(frechet.distance(frechet.prepare(samples['features'])))}
+    if 'logits' in samples:
+        out['cls/acc'] = float(100.0 * (samples['logits'].argmax(1) == samples['labels']).mean())
+    return out
+
+
+def main(argv=None) -> dict:
+    from mmengine.registry import init_default_scope
+
+    from bigfix_mm.evaluation.frechet import feature_statistics
+    from fixing_study.cache import write_json
+    from fixing_study.cells import training_config
+    from fixing_study.main import Study, ensure_classifier
+    from fixing_study.reference import reference_features
+    from fixing_study.stats import FrechetToReference
+    from fixing_study.training import train_twins
     args = parse_args(argv)
     command = 'python tools/head_study.py ' + ' '.join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    torch.set_num_threads(args.threads)
     base = Config.fromfile(args.config)
     args.iters = args.iters or int(base.train_cfg.max_iters)
-    cells = make_cells(args.samplers, args.steps, args.cfg_scales, args.fix_ratio)
+    cells = head_cells(args)
     os.makedirs(args.work_dir, exist_ok=True)
-    classifier = fs.ensure_classifier(args)
-    path = osp.join(args.work_dir, 'results.json')
-    results = json.load(open(path)) if osp.isfile(path) else {}
+
+    configs = {run_name(head, seed): training_config(
+        with_head(base, head, args), 'unused', args.injection_prob, args.iters, seed,
+        args.batch_size, args.size, args.width, args.depth, args.heads, args.workers,
+        args.val_points) for seed in args.seeds for head in HEADS}
+    runs = {}
+    for seed in args.seeds:  # the two heads of one seed train at once
+        runs.update(train_twins({run_name(h, seed): configs[run_name(h, seed)] for h in HEADS},
+                                args.work_dir, args.iters, threads=args.threads))
+    classifier = ensure_classifier(args)
+
+    init_default_scope('mmagic')
+    study = Study(args, runs, classifier)
+    first = run_name(HEADS[0], args.seeds[0])
+    ref = reference_features(osp.join(args.work_dir, 'cache'), study.models[first].tokenizer,
+                             configs[first].model.get('tokenizer'), study.features,
+                             study.classifier, study.classifier_digest, limit=args.real_limit)
+    frechet = FrechetToReference(*feature_statistics(ref['real_features']))
+    results = {}
     for seed in args.seeds:
         for head in HEADS:
-            run_args = copy.copy(args)
-            run_args.seed = seed
-            name = f'{head}_seed{seed}'
-            info = fs.train_twin(with_head(base, head, args), run_args, name, args.injection_prob)
-            for cell in cells:
-                sig = dict(ckpt_mtime=osp.getmtime(info['checkpoint']), samples=args.samples,
-                           sampler=cell.sampler_cfg(), fd_image_size=args.fd_image_size)
-                old = results.get(name, {}).get(cell.name)
-                if old and old.get('signature') == sig:
-                    continue
-                out = fs.evaluate_cell(info, cell, run_args, classifier, None,
-                                       osp.join(args.work_dir, f'eval_{name}'))
-                out['signature'] = sig
-                results.setdefault(name, {})[cell.name] = out
-                fs.save_json(path, results)
-    lines = ['# Softmax head vs masked-bit head on CIFAR-10 tokens', '',
+            name = run_name(head, seed)
+            for cell in cells:  # sampled once per setting: Study caches the samples
+                results.setdefault(name, {})[cell.name] = score(
+                    study.samples(name, cell, seed, args.samples), frechet)
+    write_json(osp.join(args.work_dir, 'results.json'), results)
+    lines = ['# Softmax head vs masked-bit head', '',
              f'Generated by `{command}`.', '',
              f'Mean ± 95% t-interval half-width over seeds {args.seeds} (training and sampling '
-             f'seed), {args.samples} images per cell, {args.iters} iterations per run.', '',
+             f'seed; bit − softmax paired by seed), {args.samples} images per cell, '
+             f'{args.iters} iterations per run; FD: '
+             f'EfficientNet-Lite0 features at {args.fd_image_size} px against '
+             f'{len(ref["real_features"])} real test images.', '',
              *summary_table(results, cells, args.seeds), '']
+    os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
     with open(args.results + '.tmp', 'w') as f:
         f.write('\n'.join(lines))
     os.replace(args.results + '.tmp', args.results)
