@@ -1,5 +1,7 @@
 """tools/head_study.py: the head twins' configs and the interval summary."""
 import math
+
+import pytest
 import sys
 
 from mmengine.config import Config
@@ -43,6 +45,7 @@ def test_mean_interval_and_summary():
     assert cols[6] == '-1.00 [-1.00, -1.00] (n=2)' and cols[9] == '+0.00 [+0.00, +0.00] (n=2)'
 
 
+@pytest.mark.slow  # ~40 s: two trainings and a scored cell
 @requires_cifar
 def test_main_trains_samples_and_writes_the_summary(tmp_path):
     """Toy budget (pipeline check, not a result): both heads train for 2 iterations,
