@@ -1,11 +1,9 @@
 """tools/head_study.py: the head twins' configs and the interval summary."""
 import math
-
-import pytest
 import sys
 
+import pytest
 from mmengine.config import Config
-
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.registry import MODELS
