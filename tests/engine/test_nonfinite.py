@@ -84,6 +84,7 @@ def _two_rank_worker(rank: int, port: int, results) -> None:
         torch.distributed.destroy_process_group()
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_two_ranks_decide_together():
     """A NaN loss on one rank only: both ranks skip, or both raise; no rank hangs in
     the gradient all-reduce and no weight changes."""

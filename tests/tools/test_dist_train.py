@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import torch
 
 from ..conftest import REPO, requires_cifar
@@ -50,6 +52,7 @@ def probe_config(work: Path, max_iters: int = 4) -> Path:
     return path
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 @requires_cifar
 def test_two_process_ddp_on_cpu(tmp_path):
     work = tmp_path / 'work'

@@ -84,6 +84,7 @@ def test_verification_catches_tokens_that_do_not_decode_alike(setup):
     assert not et.verify(tok, ds, tmp / 'out', num=4)['ok']
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_killed_run_resumes_to_the_same_file(setup):
     tmp, cfg = setup
     _run(cfg, tmp / 'reference')

@@ -67,6 +67,7 @@ def kill_after_checkpoint(config: Path, work: Path, env: dict, timeout: float = 
     0,
     pytest.param(1, marks=pytest.mark.slow),
 ])
+@pytest.mark.slow  # a real tool process, over 10 s
 @requires_cifar
 def test_kill9_then_resume_gives_the_uninterrupted_losses(tmp_path, num_workers):
     env = subprocess_env()
@@ -106,6 +107,7 @@ def test_kill9_then_resume_gives_the_uninterrupted_losses(tmp_path, num_workers)
     assert killed == {s: reference[s] for s in range(1, 6)}
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 @requires_cifar
 def test_resume_skips_a_truncated_newest_checkpoint(tmp_path):
     """iter_4.pth cut short: --resume warns naming it and continues from iter_2.pth."""

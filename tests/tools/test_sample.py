@@ -38,6 +38,7 @@ def test_hook_writes_side_by_side_grids_and_statistics(trained):
     assert 'fixing/changed_per_step' in scalars and 'fixing/fixed_share' in scalars
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 @requires_cifar
 def test_sample_tool_writes_n_images_and_is_seeded(trained, tmp_path):
     config = trained / 'bigfix_cifar10_quick.py'

@@ -3,6 +3,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -44,6 +45,7 @@ def test_runner_trains_validates_checkpoints_and_resumes(tmp_path):
     assert (tmp_path / 'iter_6.pth').is_file()
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_quick_config_trains_from_an_official_release_in_data_cifar10(tmp_path):
     """A clone without ../shared: BIGFIX_SHARED is empty, data/cifar10 (under the working
     directory) holds the python release; tools/train.py trains the quick config."""

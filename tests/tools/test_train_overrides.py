@@ -60,6 +60,7 @@ def test_p_half_injects_half_the_visible_tokens(tmp_path, config):
     assert visible > 300 and abs(injected / visible - 0.5 * (1 - 1 / k)) < 0.06, batches
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_codebook_size_from_one_key(tmp_path):
     # the tokenizer owns the codebook: 5 levels per channel -> 125 codes for the model,
     # the pipeline's TokenizeVideo and the validation injection alike
@@ -68,6 +69,7 @@ def test_codebook_size_from_one_key(tmp_path):
     assert max(b['max_id'] for b in batches) >= 64  # ids only 125 codes can give
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_injection_set_twice_is_rejected_naming_both_places(tmp_path):
     child = tmp_path / 'twice.py'
     child.write_text(f"_base_ = [{str(VIDEO)!r}]\n"

@@ -53,6 +53,7 @@ def checkpoint(tmp_path_factory):
     return work / 'bigfix_synthetic_video.py', work / 'iter_2.pth'
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_sample_tool_writes_videos_and_keeps_context(checkpoint, tmp_path):
     config, ckpt = checkpoint
     cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'), str(config), str(ckpt), '--num', '3',

@@ -2,6 +2,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
@@ -11,6 +12,7 @@ from ..conftest import REPO
 from .test_dist_train import subprocess_env
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_visualizer_writes_png_strip_and_gif(tmp_path):
     cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick.py'))
     cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)

@@ -52,6 +52,7 @@ def test_unexpected_errors_keep_their_traceback(monkeypatch):
     assert cli.run_tool(lambda: 7) == 7
 
 
+@pytest.mark.slow  # a real tool process, over 10 s
 def test_a_tool_prints_a_bad_checkpoint_as_one_block(tmp_path):
     """A real tool start: no deprecation spam, the error in one block, exit status 2."""
     cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
