@@ -24,7 +24,6 @@ import io
 import logging
 import os
 import pickle
-import stat
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
 from bigfix_mm.errors import InputError
+from bigfix_mm.utils.files import plain_write_mode
 
 
 def _numpy_safe_globals() -> list:
@@ -145,7 +145,7 @@ class AtomicLocalBackend(LocalBackend):
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         filepath = Path(os.path.realpath(filepath))  # through symlinks, as open('wb') writes
         filepath.parent.mkdir(parents=True, exist_ok=True)
-        mode = _plain_write_mode(filepath)
+        mode = plain_write_mode(filepath)
         fd, tmp = tempfile.mkstemp(dir=filepath.parent, prefix=f'.{filepath.name}.', suffix='.tmp')
         try:
             with os.fdopen(fd, 'wb') as f:
@@ -161,28 +161,6 @@ class AtomicLocalBackend(LocalBackend):
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
         self.put(obj.encode(encoding), filepath)
-
-
-def _plain_write_mode(path: Path) -> int:
-    """The permission bits ``open(path, 'wb')`` would leave: the existing file's, or
-    0666 minus the process umask for a new file."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    try:  # Linux: read it without changing it (os.umask would, briefly, for every thread)
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('Umask:'):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def install() -> None:

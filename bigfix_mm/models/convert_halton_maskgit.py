@@ -16,17 +16,15 @@ heads)`` fits several head counts), so it is read from the published size table
 (:data:`~bigfix_mm.models.transformer.TRANSFORMER_SIZES`, by width and depth),
 or given explicitly.
 """
-import io
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
+from bigfix_mm.utils.files import atomic_path
 from .transformer import TRANSFORMER_SIZES
 
 StateDict = Dict[str, torch.Tensor]
@@ -252,21 +250,8 @@ MODEL_PREFIX = 'transformer.'  # where BIGFix keeps the transformer
 
 
 def _atomic_torch_save(obj: Any, dst: Union[str, Path]) -> None:
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f'.{dst.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(dst) as tmp:
+        torch.save(obj, tmp)
 
 
 def convert_to_ours(src: Union[str, Path], dst: Union[str, Path], arch: str = 'auto',

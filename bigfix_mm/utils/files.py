@@ -1,5 +1,10 @@
-"""Atomic file writes: a temporary file beside the target, then ``os.replace``."""
+"""Atomic file writes: a temporary file beside the target, then ``os.replace``.
+
+The new file gets the mode a plain ``open(path, 'w')`` would give it (the replaced
+file's, or 0666 minus the umask), not ``mkstemp``'s 0600.
+"""
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +19,7 @@ def atomic_path(path: Union[str, Path]) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=f'.tmp{path.suffix}')
+    os.fchmod(fd, plain_write_mode(path))
     os.close(fd)
     tmp = Path(name)
     try:
@@ -28,3 +34,25 @@ def write_text_atomic(path: Union[str, Path], text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def plain_write_mode(path: Union[str, Path]) -> int:
+    """The permission bits ``open(path, 'wb')`` would leave: the existing file's, or
+    0666 minus the process umask for a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask would, briefly, for every thread)
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
