@@ -36,6 +36,9 @@ def test_runner_trains_validates_checkpoints_and_resumes(tmp_path):
     scalars = [json.loads(line) for line in next(tmp_path.glob('*/vis_data/scalars.json')).open()]
     assert any('token/fix_acc' in s for s in scalars)  # validation ran
     assert any('loss' in s and 'masked_acc' in s for s in scalars)
+    # the FixingSamplerHook's statistics are logged with the validation metrics
+    val = [s for s in scalars if 'token/fix_acc' in s]
+    assert all('fixing/changed_per_step' in s and 'fixing/fixed_share' in s for s in val)
 
     cfg = small_cfg(tmp_path, max_iters=6)
     cfg.resume = True
@@ -43,6 +46,21 @@ def test_runner_trains_validates_checkpoints_and_resumes(tmp_path):
     resumed.train()
     assert resumed.iter == 6
     assert (tmp_path / 'iter_6.pth').is_file()
+
+
+@requires_cifar
+def test_validation_longer_than_the_logging_window(tmp_path):
+    """A validation of more batches than the log processor's window (50) runs and logs
+    (MMagic's IterTimerHook needs MMagic's own loops there and fails on MMEngine's ValLoop)."""
+    cfg = small_cfg(tmp_path, max_iters=1)
+    cfg.train_cfg.val_interval = 1
+    cfg.custom_hooks = []
+    cfg.val_dataloader.batch_size = 1
+    cfg.val_dataloader.dataset.indices = 52
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    scalars = [json.loads(line) for line in next(tmp_path.glob('*/vis_data/scalars.json')).open()]
+    assert any('token/fix_acc' in s for s in scalars)
 
 
 @pytest.mark.slow  # a real tool process, over 10 s

@@ -74,6 +74,10 @@ class FixingSamplerHook(Hook):
             stats = self.sample_and_save(runner, f'val_iter_{runner.iter}')
         finally:
             self._in_val_epoch = False
+        # MMEngine's RuntimeInfoHook (VERY_HIGH priority) has already copied the metrics into
+        # the message hub that the logger reads: the statistics go there too
+        for key, value in stats.items():
+            runner.message_hub.update_scalar(f'val/{key}', value)
         if metrics is not None:
             metrics.update(stats)
 
