@@ -81,3 +81,18 @@ def test_fix_ratio_applies_to_the_fixing_samplers_only():
     assert halton.fix_ratio is None and fix.fix_ratio == 0.2
     assert fix.sampler_cfg()['fix_ratio'] == 0.2
     assert [c.fix_ratio for c in hs.head_cells(hs.parse_args(['cfg.py']))] == [None, None]
+
+
+def test_reading_states_a_direction_only_where_the_interval_excludes_zero():
+    cells = make_cells(['halton'], [8], [1.0])
+    name = cells[0].name
+    # FD: the bit head lower by 1.0 +- 0.1 in every seed; accuracy: differences of both signs
+    results = {}
+    for s, (fd_gap, acc_gap) in enumerate([(-1.0, 3.0), (-1.1, -2.0), (-0.9, 0.5)]):
+        results[hs.run_name('softmax', s)] = {name: {'FD/fd': 20.0, 'cls/acc': 50.0}}
+        results[hs.run_name('bit', s)] = {name: {'FD/fd': 20.0 + fd_gap,
+                                                 'cls/acc': 50.0 + acc_gap}}
+    fd_line, acc_line = hs.reading(results, cells, [0, 1, 2])
+    assert 'the bit head better than the softmax head (FD lower)' in fd_line
+    assert 'no difference detected' in acc_line
+    assert 'fewer than 2' in hs.reading(results, cells, [0])[0]
