@@ -11,6 +11,8 @@ from bigfix_mm.registry import MODELS
 from .context import check_frame_range, frame_context_mask, sample_context_frames
 from .injection import CorruptedTokens, TokenInjector
 
+DEFAULT_SAMPLER = dict(type='TokenFixingSampler')  # without model.sampler in the config
+
 
 @MODELS.register_module()
 class BIGFix(BaseModel):
@@ -90,7 +92,7 @@ class BIGFix(BaseModel):
         if not isinstance(max_nonfinite_skips, int) or max_nonfinite_skips < 0:
             raise ValueError(f'max_nonfinite_skips={max_nonfinite_skips!r} must be an int >= 0')
         self.max_nonfinite_skips = max_nonfinite_skips
-        self.sampler_cfg = sampler or dict(type='TokenFixingSampler')
+        self.sampler_cfg = dict(sampler or DEFAULT_SAMPLER)
         self._sampler = None
         self.context_frames = None if context_frames is None else check_frame_range(
             context_frames, self.grid[0], 'model.context_frames')
