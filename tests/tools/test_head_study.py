@@ -1,17 +1,15 @@
 """tools/head_study.py: the head twins' configs and the interval summary."""
 import math
-import sys
 
 import pytest
 from mmengine.config import Config
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO, requires_cifar
+from fixing_study.cells import make_cells
+from ..conftest import REPO, load_tool, requires_cifar
 
-sys.path.insert(0, str(REPO / 'tools'))
-import head_study as hs  # noqa: E402
-from fixing_study.cells import make_cells  # noqa: E402
+hs = load_tool('head_study')
 
 
 def test_twins_differ_only_in_the_head():
