@@ -164,7 +164,7 @@ def test_loading_leaves_other_libraries_safe_globals(tmp_path):
 def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
     from bigfix_mm.engine.checkpoint import find_resume_checkpoint
     assert find_resume_checkpoint(tmp_path) is None
-    for name in ('iter_2.pth', 'iter_10.pth', '.iter_12.pth.abc.tmp', 'best_loss.pth'):
+    for name in ('iter_2.pth', 'iter_10.pth', '.iter_12.pth.abc.tmp', '.iter_14.pth.abc.tmp.pth', 'best_loss.pth'):
         torch.save({'meta': {}}, tmp_path / name)
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
     assert find_resume_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
