@@ -29,17 +29,9 @@ val_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='SyntheticShapes', num_samples=512, image_size=image_size, split='val',
-                 pipeline=val_pipeline),
-)
-test_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
     dataset=dict(type='SyntheticShapes', num_samples=512, image_size=image_size, split='test',
                  pipeline=val_pipeline),
 )
 val_evaluator = dict(type='TokenPredictionMetric')
+test_dataloader = val_dataloader
 test_evaluator = val_evaluator
