@@ -1,6 +1,7 @@
 # BIGFix on images with no data on disk: coloured shapes (32x32 px, 9 classes) rendered on
-# the fly, RGB-quantised 8x8 tokens (64 codes), the tiny model. Trains on 2 CPU cores in
-# minutes; the test suite's Runner runs (train, resume, DDP, EMA, sample) shrink it further.
+# the fly, RGB-quantised 8x8 tokens (64 codes), the tiny model and the CIFAR-10 quick
+# config's 400-iteration schedule. The test suite's Runner runs (train, resume, DDP, EMA,
+# evaluation, sampling) use it shrunk (tests/conftest.py small_cfg).
 _base_ = [
     './_base_/default_runtime.py',
     './_base_/models/bigfix_base.py',

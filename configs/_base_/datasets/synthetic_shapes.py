@@ -16,8 +16,8 @@ val_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=32,
-    num_workers=0,  # rendering is cheaper than a worker process
-    persistent_workers=False,
+    num_workers=1,
+    persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='SyntheticShapes', num_samples=10000, image_size=image_size,
@@ -25,8 +25,8 @@ train_dataloader = dict(
 )
 val_dataloader = dict(
     batch_size=64,
-    num_workers=0,
-    persistent_workers=False,
+    num_workers=1,
+    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='SyntheticShapes', num_samples=512, image_size=image_size, split='test',
