@@ -74,9 +74,17 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
     assert torch.allclose(tokenizer.decode(ids), expected, atol=1e-6)
 
 
-def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
-    """The quick config shrunk to seconds (CIFAR-10), resolved like tools/train.py does."""
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick.py'))
+# the Runner-level tests' config: synthetic images, no data on disk (tools launched in a
+# subprocess get it, or a dump of small_cfg, as CONFIG); a work dir holds its dump as
+# SMALL_CONFIG.name
+SMALL_CONFIG = REPO / 'configs' / 'bigfix_synthetic_shapes.py'
+CIFAR_QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+
+
+def shrunk_cfg(config: Path, work_dir: Path, max_iters: int = 4) -> Config:
+    """``config`` shrunk to seconds (tiny transformer, few samples), resolved like
+    tools/train.py does."""
+    cfg = Config.fromfile(str(config))
     cfg.work_dir = str(work_dir)
     cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)
     cfg.train_cfg.max_iters = max_iters
@@ -93,6 +101,16 @@ def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
     cfg.param_scheduler = []
     cfg.log_level = 'WARNING'
     return resolve_config(cfg)
+
+
+def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
+    """The synthetic-shapes config shrunk to seconds (runs without any data on disk)."""
+    return shrunk_cfg(SMALL_CONFIG, work_dir, max_iters)
+
+
+def small_cifar_cfg(work_dir: Path, max_iters: int = 4) -> Config:
+    """The CIFAR-10 quick config shrunk to seconds (mark its tests ``requires_cifar``)."""
+    return shrunk_cfg(CIFAR_QUICK, work_dir, max_iters)
 
 
 TOOLS = REPO / 'tools'

@@ -14,7 +14,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 from bigfix_mm.engine import checkpoint
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file, safe_loading
 
-from ..conftest import REPO, load_tool, requires_cifar
+from ..conftest import REPO, load_tool
 
 
 def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
@@ -185,7 +185,6 @@ def _truncated_run_checkpoint(tmp_path):
     return path
 
 
-@requires_cifar
 def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     from bigfix_mm.engine.launch import build_runner, set_resume
     from ..conftest import small_cfg

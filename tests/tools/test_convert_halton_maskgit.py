@@ -73,7 +73,6 @@ def test_init_model_and_sample_tool_accept_the_converted_checkpoint(converted, t
 
 
 @requires_halton_maskgit
-@requires_cifar
 def test_load_from_starts_training_from_the_converted_weights(converted, tmp_path):
     _, config, ckpt = converted
     cfg = small_cfg(tmp_path, max_iters=1)

@@ -7,8 +7,7 @@ import pytest
 from mmengine.runner import Runner
 from PIL import Image
 
-from ..conftest import REPO, load_tool, requires_cifar
-from ..conftest import small_cfg
+from ..conftest import REPO, SMALL_CONFIG, load_tool, small_cfg
 
 CAPTION_MAX = 60  # pixels of caption above the hook's grids
 
@@ -22,7 +21,6 @@ def trained(tmp_path_factory):
     return work
 
 
-@requires_cifar
 def test_hook_writes_side_by_side_grids_and_statistics(trained):
     grids = sorted((trained / 'samples').glob('*.png'))
     assert [g.name for g in grids] == ['iter_2.png', 'iter_4.png', 'val_iter_2.png',
@@ -39,9 +37,8 @@ def test_hook_writes_side_by_side_grids_and_statistics(trained):
 
 
 @pytest.mark.slow  # a real tool process, over 10 s
-@requires_cifar
 def test_sample_tool_writes_n_images_and_is_seeded(trained, tmp_path):
-    config = trained / 'bigfix_cifar10_quick.py'
+    config = trained / SMALL_CONFIG.name  # the Runner's dump
     ckpt = trained / 'iter_4.pth'
 
     def sample(out, seed, *extra):
@@ -59,14 +56,13 @@ def test_sample_tool_writes_n_images_and_is_seeded(trained, tmp_path):
     assert [p.name.split('_class')[1] for p in c] == ['1.png', '2.png', '1.png', '2.png', '1.png']
 
 
-@requires_cifar
 def test_sample_tool_samples_the_named_preset_with_its_overrides(trained, tmp_path):
     """--sampler PRESET --fix-ratio: the images of that preset built by the preset table;
     --steps / --cfg left out take the config's sampler values (8 steps, w = 1)."""
     from bigfix_mm.apis import generate, init_model
     from bigfix_mm.models.samplers import sampler_config
     from bigfix_mm.utils.images import to_uint8
-    config, ckpt = trained / 'bigfix_cifar10_quick.py', trained / 'iter_4.pth'
+    config, ckpt = trained / SMALL_CONFIG.name, trained / 'iter_4.pth'
     tool = load_tool('sample')
 
     def sample(out, *extra):
@@ -111,11 +107,10 @@ def test_hook_caption_names_each_half_with_steps_and_cfg():
         'HaltonSampler, 4 steps, CFG 2.5'
 
 
-@requires_cifar
 @pytest.mark.parametrize('steps', [0, pytest.param(1000, marks=pytest.mark.slow)])
 def test_sample_tool_refuses_steps_outside_one_to_the_token_count(trained, tmp_path, steps):
     cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
-           str(trained / 'bigfix_cifar10_quick.py'), str(trained / 'iter_4.pth'), '--num', '2',
+           str(trained / SMALL_CONFIG.name), str(trained / 'iter_4.pth'), '--num', '2',
            '--steps', str(steps), '--device', 'cpu', '--out', str(tmp_path / 'out')]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr[-3000:]
