@@ -21,7 +21,8 @@ def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
                      samplers: Sequence[str], twins: Sequence[str], steps: Sequence[int],
                      cfg_scales: Sequence[float], out_png: str,
                      floor: Optional[float] = None) -> str:
-    """One panel per (CFG, twin); one line per sampler with 95% interval bars.
+    """One panel per (CFG, twin); one line per sampler with its cells' 95% bootstrap
+    percentile intervals as bars.
 
     Args:
         points: (twin, cell name) -> (FD, low, high).
@@ -48,8 +49,13 @@ def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
                     errs[0].append(fd - lo)
                     errs[1].append(hi - fd)
                 if xs:
-                    ax.errorbar(xs, ys, yerr=errs, marker='o', ms=4, capsize=3,
-                                label=Cell(sampler, 1, 0).title.replace('`', ''))
+                    # the bars are where the bootstrap interval is: resampling with repeats
+                    # biases FD upwards, so a bar may sit above its point
+                    line, = ax.plot(xs, ys, marker='o', ms=4,
+                                    label=Cell(sampler, 1, 0).title.replace('`', ''))
+                    ax.vlines(xs, [y - e for y, e in zip(ys, errs[0])],
+                              [y + e for y, e in zip(ys, errs[1])], color=line.get_color(),
+                              lw=1.5)
             if floor is not None:
                 ax.axhline(floor, color='gray', ls='--', lw=1, label='token round trip (floor)')
             ax.set_xscale('log', base=2)

@@ -268,7 +268,10 @@ def write_page(args, study, cells: List[Cell], ref: Dict[str, np.ndarray], pilot
           f'per-seed t-interval ({len(seeds)} seeds) is in `summary.json` of the work dir. '
           'A direction is stated only '
           f'when the interval excludes zero, otherwise "{NO_DIFFERENCE}". Each interval is '
-          '95% on its own; with this many comparisons, a few may exclude zero by chance.']
+          '95% on its own; with this many comparisons, a few may exclude zero by chance. '
+          'Resampling with repeats makes every bootstrap FD larger than the pooled one, so a '
+          "cell's own interval (table, figure) can lie above its point; a difference between "
+          'cells uses the same draws on both sides, so that shift is shared.']
     if pilot:
         L.append(f'- Guidance: CFG {pilot["best"]:g}, the lowest FD of Halton ({args.pilot_steps} '
                  f'steps) on the p=0.2 twin among ' + ', '.join(
