@@ -2,6 +2,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -73,9 +74,17 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
     assert torch.allclose(tokenizer.decode(ids), expected, atol=1e-6)
 
 
-def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
-    """The quick config shrunk to seconds (CIFAR-10), resolved like tools/train.py does."""
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick.py'))
+# the Runner-level tests' config: synthetic images, no data on disk (tools launched in a
+# subprocess get it, or a dump of small_cfg, as CONFIG); a work dir holds its dump as
+# SMALL_CONFIG.name
+SMALL_CONFIG = REPO / 'configs' / 'bigfix_synthetic_shapes.py'
+CIFAR_QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+
+
+def shrunk_cfg(config: Path, work_dir: Path, max_iters: int = 4) -> Config:
+    """``config`` shrunk to seconds (tiny transformer, few samples), resolved like
+    tools/train.py does."""
+    cfg = Config.fromfile(str(config))
     cfg.work_dir = str(work_dir)
     cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)
     cfg.train_cfg.max_iters = max_iters
@@ -94,17 +103,38 @@ def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
     return resolve_config(cfg)
 
 
-def load_tool(name: str):
-    """The module of ``tools/<name>.py`` (loaded once, as ``tools_<name>``), for tests
-    that call a tool's ``main`` in-process."""
-    key = f'tools_{name}'
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, REPO / 'tools' / f'{name}.py')
+def small_cfg(work_dir: Path, max_iters: int = 4) -> Config:
+    """The synthetic-shapes config shrunk to seconds (runs without any data on disk)."""
+    return shrunk_cfg(SMALL_CONFIG, work_dir, max_iters)
+
+
+def small_cifar_cfg(work_dir: Path, max_iters: int = 4) -> Config:
+    """The CIFAR-10 quick config shrunk to seconds (mark its tests ``requires_cifar``)."""
+    return shrunk_cfg(CIFAR_QUICK, work_dir, max_iters)
+
+
+TOOLS = REPO / 'tools'
+
+
+def _load_module(name: str, path: Path, package: bool = False) -> ModuleType:
+    """Import ``path`` once as module ``name`` (a package when ``package``)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, path, submodule_search_locations=[str(path.parent)] if package else None)
         module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules[key]
+    return sys.modules[name]
 
 
-# tools/ on the path: the study's modules (tools/fixing_study/) are imported as `fixing_study`
-sys.path.insert(0, str(REPO / 'tools'))
+def load_tool(name: str) -> ModuleType:
+    """The module of ``tools/<name>.py``, loaded once as ``tools_<name>`` without
+    running its command line: the one way tests reach a tool's functions and ``main``."""
+    return _load_module(f'tools_{name}', TOOLS / f'{name}.py')
+
+
+# The packages of tools/ (the fixing study's modules) import under their own names, as they
+# do for the tools run from tools/ (`from fixing_study.cells import make_cells`), without
+# putting tools/ itself on the path, where its test.py and train.py would shadow other modules.
+for _init in sorted(TOOLS.glob('*/__init__.py')):
+    _load_module(_init.parent.name, _init, package=True)

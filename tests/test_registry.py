@@ -160,6 +160,7 @@ KWARGS = {
     'LocalPrecisionAndRecall': _inception('vgg16_script', fake_nums=4),
     # DATASETS
     'SyntheticMovingShapes': dict(num_samples=2, num_frames=2, image_size=16),
+    'SyntheticShapes': dict(num_samples=2, image_size=16),
     'CIFAR10JPEG': _cifar,
     'FashionMNIST': _fashion_mnist,
     'ImageNetFolder': _imagenet,

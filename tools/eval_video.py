@@ -114,14 +114,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     k = args.context_frames
     per_token_frame = getattr(model.tokenizer, 'temporal_downsample', 1)
-    given = (k or 0) * per_token_frame  # pixel frames
+    pixel_context = (k or 0) * per_token_frame  # given pixel frames
     if args.i3d:  # refuse before anything is loaded or sampled
-        V.check_fvd_frames(model.grid[0] * per_token_frame, given)
+        V.check_fvd_frames(model.grid[0] * per_token_frame, pixel_context)
     labels = torch.arange(args.num) % model.num_classes
     real = V.real_clips(cfg, args.real_split, labels.numpy())
     synthetic = V.raw_dataset_cfg(cfg, args.real_split)['type'] == 'SyntheticMovingShapes'
     features = None if args.no_fd else V.default_frame_features(args.device, args.fd_size)
-    score = V.ReferenceScorer(real['frames'], given, synthetic, features, args.i3d, args.device)
+    score = V.ReferenceScorer(real['frames'], pixel_context, synthetic, features, args.i3d,
+                              args.device)
 
     rows = []
     ref_split = pick_ref_split(cfg, args)
@@ -158,7 +159,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if any(key in r for r in rows)]
     per_class = np.bincount(real['labels'])
     meta = dict(config=args.config, checkpoint=args.checkpoint, num=args.num, seed=args.seed,
-                cfg_scale=cfg_scale, context_frames=k, frames_left_out=given,
+                cfg_scale=cfg_scale, context_frames=k, frames_left_out=pixel_context,
                 fd_size=None if args.no_fd else args.fd_size, real_split=args.real_split,
                 real_indices=real['indices'].tolist(),
                 real_clips_per_class=[int(per_class.min()), int(per_class.max())],

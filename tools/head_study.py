@@ -87,36 +87,62 @@ def with_head(base: Config, head: str, args) -> Config:
     return cfg
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Dict[str, float]:
-    """Mean and half-width of the Student-t interval over seeds (nan half-width for one value)."""
-    from scipy import stats
+def mean_interval(values: Sequence[float]) -> Dict[str, float]:
+    """Mean and half-width of the 95% Student-t interval over seeds (nan half-width for
+    one value; :func:`fixing_study.stats.t_interval` for two or more)."""
+    from fixing_study.stats import t_interval
     vals = [float(v) for v in values if v is not None and not math.isnan(v)]
-    n = len(vals)
-    if n == 0:
+    if not vals:
         return dict(mean=float('nan'), half=float('nan'), n=0)
-    mean = sum(vals) / n
-    if n == 1:
-        return dict(mean=mean, half=float('nan'), n=1)
-    sd = math.sqrt(sum((v - mean)**2 for v in vals) / (n - 1))
-    return dict(mean=mean, half=float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n),
-                n=n)
+    if len(vals) == 1:
+        return dict(mean=vals[0], half=float('nan'), n=1)
+    iv = t_interval(vals)
+    return dict(mean=iv['diff'], half=iv['hi'] - iv['diff'], n=len(vals))
+
+
+def paired_diffs(results: Dict[str, Dict[str, dict]], cell_name: str, key: str,
+                 seeds: Sequence[int]) -> List[float]:
+    """``bit − softmax`` of one metric for every seed that has both runs."""
+    diffs = []
+    for s in seeds:
+        a = results.get(run_name('bit', s), {}).get(cell_name, {}).get(key)
+        b = results.get(run_name('softmax', s), {}).get(cell_name, {}).get(key)
+        if a is not None and b is not None:
+            diffs.append(a - b)
+    return diffs
 
 
 def paired_difference(results: Dict[str, Dict[str, dict]], cell_name: str, key: str,
                       seeds: Sequence[int]) -> str:
     """``bit − softmax`` of one metric, paired by seed: mean [95% t-interval]."""
     from fixing_study.stats import format_interval, t_interval
-    diffs = []
-    for s in seeds:
-        a = results.get(f'bit_seed{s}', {}).get(cell_name, {}).get(key)
-        b = results.get(f'softmax_seed{s}', {}).get(cell_name, {}).get(key)
-        if a is not None and b is not None:
-            diffs.append(a - b)
+    diffs = paired_diffs(results, cell_name, key, seeds)
     if not diffs:
         return '–'
     if len(diffs) == 1:
         return f'{diffs[0]:+.2f} (n=1)'
     return f'{format_interval(t_interval(diffs))} (n={len(diffs)})'
+
+
+def reading(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) -> List[str]:
+    """One line per cell and metric: the words of :func:`fixing_study.stats.verdict` for the
+    seed-paired ``bit − softmax`` difference (a direction only where its interval excludes 0)."""
+    from fixing_study.cells import TITLES as SAMPLER_TITLES
+    from fixing_study.stats import format_interval, t_interval, verdict
+    lines = []
+    for cell in cells:
+        where = (f'{SAMPLER_TITLES.get(cell.sampler, cell.sampler)}, {cell.steps} steps, '
+                 f'CFG {cell.cfg_scale:g}')
+        for key, title, better in METRICS:
+            diffs = paired_diffs(results, cell.name, key, seeds)
+            if len(diffs) < 2:
+                lines.append(f'- {where}, {title}: fewer than 2 paired seeds, no interval.')
+                continue
+            iv = t_interval(diffs)
+            words = verdict(iv, 'the bit head', 'the softmax head', metric=title,
+                            lower_is_better=better == 'lower')
+            lines.append(f'- {where}, {title}: {words} (bit − softmax {format_interval(iv)}).')
+    return lines
 
 
 def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) -> List[str]:
@@ -160,6 +186,20 @@ def score(samples: Dict[str, np.ndarray], frechet) -> Dict[str, float]:
     if 'logits' in samples:
         out['cls/acc'] = float(100.0 * (samples['logits'].argmax(1) == samples['labels']).mean())
     return out
+
+
+def training_times(runs: Dict[str, dict], seeds: Sequence[int]) -> List[str]:
+    """Per head: wall seconds of the last training process of each seed (a resumed run
+    counts only its last part) and their mean."""
+    lines = []
+    for head in HEADS:
+        secs = [runs[run_name(head, s)].get('seconds') for s in seeds]
+        secs = [x for x in secs if x is not None]
+        if secs:
+            lines.append(f'- {head}: ' + ', '.join(f'{x / 60:.1f}' for x in secs)
+                         + f' min (mean {sum(secs) / len(secs) / 60:.1f}; processes sharing '
+                         'the machine, so an upper bound of the work).')
+    return lines
 
 
 def main(argv=None) -> dict:
@@ -213,7 +253,13 @@ def main(argv=None) -> dict:
              f'{args.iters} iterations per run; FD: '
              f'EfficientNet-Lite0 features at {args.fd_image_size} px against '
              f'{len(ref["real_features"])} real test images.', '',
-             *summary_table(results, cells, args.seeds), '']
+             *summary_table(results, cells, args.seeds), '',
+             '## Reading', '',
+             'Written by the tool from the table: a direction is stated only where the 95% '
+             'interval of the seed-paired difference excludes zero.', '',
+             *reading(results, cells, args.seeds), '',
+             '## Training time', '',
+             *training_times(runs, args.seeds), '']
     os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
     with open(args.results + '.tmp', 'w') as f:
         f.write('\n'.join(lines))

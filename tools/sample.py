@@ -1,7 +1,11 @@
 """Sample images from a checkpoint to disk: one PNG per image plus a grid.
 
     python tools/sample.py CONFIG CHECKPOINT --num 64 --steps 16 \
-        --sampler TokenFixingSampler --cfg 1.0 --seed 0 --out samples/
+        --sampler fix_low --cfg 1.0 --seed 0 --out samples/
+
+``--sampler`` names a preset of ``bigfix_mm/models/samplers/presets.py`` (maskgit,
+halton, fix_all, fix_low, maskgit_fix_low); without it the config's
+``model.sampler`` samples. ``--steps`` / ``--cfg`` default to the config's sampler.
 
 Video models (a ``PerFrameTokenizer`` / 3D tokenizer) write one MP4 and / or GIF
 per clip plus ``grid.png`` (a row of frames per clip) and ``grid.gif``;
@@ -12,6 +16,7 @@ import argparse
 import os.path as osp
 import sys
 from pathlib import Path
+from typing import Optional, Sequence
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
@@ -20,20 +25,31 @@ from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 import torch  # noqa: E402
 
 from bigfix_mm.apis import context_clips, generate, init_model  # noqa: E402
+from bigfix_mm.models.samplers.presets import (FIXING_TWINS, SAMPLER_PRESETS,  # noqa: E402
+                                               sampler_config)
 from bigfix_mm.utils.images import make_grid_uint8, save_png, to_uint8  # noqa: E402
 from bigfix_mm.utils.video import write_clips  # noqa: E402
 
 
-def parse_args() -> argparse.Namespace:
+LOW_CONFIDENCE = [n for n, c in SAMPLER_PRESETS.items() if c.get('fix') == 'low_confidence']
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Sample images from a BIGFix checkpoint')
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--num', type=int, default=64, help='number of images')
     p.add_argument('--steps', type=int, default=None, help='sampling steps (default: config)')
-    p.add_argument('--sampler', default=None,
-                   help='MaskGITSampler | HaltonSampler | TokenFixingSampler (default: config)')
-    p.add_argument('--fix', default=None, help="fix policy for TokenFixingSampler: none|all|low_confidence")
-    p.add_argument('--cfg', type=float, default=None, help='classifier-free guidance scale w')
+    p.add_argument('--sampler', choices=list(SAMPLER_PRESETS), default=None, metavar='PRESET',
+                   help=f'sampler preset: {" | ".join(SAMPLER_PRESETS)} '
+                        '(default: the config\'s model.sampler)')
+    p.add_argument('--cfg', type=float, default=None,
+                   help='classifier-free guidance scale w (default: config)')
+    p.add_argument('--fix-ratio', type=float, default=None,
+                   help='share of placed tokens re-sampled per step (presets fixing '
+                        f'low-confidence tokens: {", ".join(LOW_CONFIDENCE)})')
+    p.add_argument('--fix-window', type=float, nargs=2, default=None, metavar=('START', 'END'),
+                   help='fractions of the steps during which fixing is on (fixing presets)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--labels', type=int, nargs='+', default=None,
                    help='class ids, cycled to --num (default: uniform over classes)')
@@ -48,26 +64,40 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--formats', nargs='+', default=['mp4', 'gif'], help='video: mp4 and / or gif')
     p.add_argument('--fps', type=float, default=4.0, help='video: frames per second')
     p.add_argument('--scale', type=int, default=4, help='video: pixel repetition in MP4 / GIF files')
-    return p.parse_args()
+    args = p.parse_args(argv)
+    if args.sampler is None and (args.fix_ratio is not None or args.fix_window is not None):
+        p.error('--fix-ratio / --fix-window override a preset: name one with --sampler '
+                f'({" | ".join(FIXING_TWINS)})')
+    if args.sampler is not None:  # refuse overrides the preset cannot take before any loading
+        try:
+            sampler_config(args.sampler, fix_ratio=args.fix_ratio, fix_window=args.fix_window)
+        except ValueError as err:
+            p.error(str(err))
+    return args
 
 
-def main() -> None:
-    args = parse_args()
+def sampler_from_args(args: argparse.Namespace, config_sampler: dict) -> dict:
+    """The sampler config: preset ``--sampler`` with the overrides (steps and guidance
+    default to the config's sampler), or the config's ``model.sampler`` itself."""
+    if args.sampler is None:
+        return dict(config_sampler)
+    steps = args.steps if args.steps is not None else config_sampler.get('steps')
+    cfg_scale = args.cfg if args.cfg is not None else config_sampler.get('cfg_scale')
+    return sampler_config(args.sampler, steps=steps, cfg_scale=cfg_scale,
+                          fix_ratio=args.fix_ratio, fix_window=args.fix_window)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
     model = init_model(args.config, args.checkpoint, device=args.device, use_ema=not args.no_ema)
-    sampler = dict(model.sampler_cfg)
-    if args.sampler:
-        sampler['type'] = args.sampler
-        if args.sampler != 'TokenFixingSampler':  # plain samplers have no reveal/fix options
-            for key in ('reveal', 'fix', 'fix_ratio', 'fix_window'):
-                sampler.pop(key, None)
-    if args.fix:
-        sampler['fix'] = args.fix
+    sampler = sampler_from_args(args, model.sampler_cfg)
     if args.labels:
         labels = torch.tensor(args.labels).repeat(args.num // len(args.labels) + 1)[:args.num]
     else:
         labels = torch.randint(0, model.num_classes, (args.num, ),
                                generator=torch.Generator().manual_seed(args.seed))
-    kwargs = {k: v for k, v in dict(steps=args.steps, cfg_scale=args.cfg).items() if v is not None}
+    kwargs = {} if args.sampler else {  # a preset holds them already; else per-call overrides
+        k: v for k, v in dict(steps=args.steps, cfg_scale=args.cfg).items() if v is not None}
     if args.context_frames is not None:
         context, labels = context_clips(model.cfg, args.context_split, args.num)
     else:

@@ -1,13 +1,14 @@
 """Show one sampling run step by step: a PNG strip and a GIF.
 
-    python tools/visualize_sampling.py CONFIG CHECKPOINT [--sampler TokenFixingSampler]
-        [--fix low_confidence] [--labels 0 1 2] [--steps 8] [--cfg 1.0] [--seed 0] [--out vis/]
+    python tools/visualize_sampling.py CONFIG CHECKPOINT [--sampler fix_low]
+        [--labels 0 1 2] [--steps 8] [--cfg 1.0] [--seed 0] [--out vis/]
 
 Each row of ``sampling_strip.png`` is one sample: the grid after every step
 (hatched grey = still masked; blue outline = placed this step; pink outline = changed
 by fixing this step), then the final images of the fixing sampler and of the
 same sampler without fixing, under the same seed. ``sampling.gif`` plays the
-steps. Drawing: bigfix_mm/utils/sampling_figures.py.
+steps. ``--sampler`` names a preset of ``bigfix_mm/models/samplers/presets.py``
+(default: the config's ``model.sampler``). Drawing: bigfix_mm/utils/sampling_figures.py.
 """
 import argparse
 import os.path as osp
@@ -22,6 +23,7 @@ import torch  # noqa: E402
 
 from bigfix_mm.apis import init_model  # noqa: E402
 from bigfix_mm.errors import InputError, InputValueError  # noqa: E402
+from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
 from bigfix_mm.utils.images import save_png  # noqa: E402
 from bigfix_mm.utils.sampling_figures import save_gif, visualize_sampling  # noqa: E402
 
@@ -30,9 +32,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description='Step-by-step pictures of one sampling run')
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument('--sampler', default='TokenFixingSampler',
-                   help='sampler type (default TokenFixingSampler); its plain twin has fix=none')
-    p.add_argument('--fix', default=None, help='fix policy: all | low_confidence (default: config)')
+    p.add_argument('--sampler', choices=list(SAMPLER_PRESETS), default=None, metavar='PRESET',
+                   help=f'sampler preset: {" | ".join(SAMPLER_PRESETS)} (default: the config\'s '
+                        'model.sampler); drawn beside the same sampler without fixing')
     p.add_argument('--labels', type=int, nargs='+', default=[0, 1, 2, 3],
                    help='class ids, one row each')
     p.add_argument('--steps', type=int, default=None, help='sampling steps (default: config)')
@@ -56,12 +58,10 @@ def main() -> None:
     if bad:
         raise InputValueError(f'--labels {bad} are outside [0, {model.num_classes - 1}], the '
                               'classes of this model. Fix: pass class ids in that range.')
-    sampler = dict(model.sampler_cfg, type=args.sampler)
-    if args.sampler != 'TokenFixingSampler':
-        for key in ('reveal', 'fix', 'fix_ratio', 'fix_window'):
-            sampler.pop(key, None)
-    elif args.fix:
-        sampler['fix'] = args.fix
+    sampler = dict(model.sampler_cfg)
+    if args.sampler:  # steps and guidance default to the config's sampler
+        sampler = sampler_config(args.sampler, steps=sampler.get('steps'),
+                                 cfg_scale=sampler.get('cfg_scale'))
     overrides = {k: v for k, v in dict(steps=args.steps, cfg_scale=args.cfg).items()
                  if v is not None}
     names = _class_names(model, args.labels)

@@ -64,6 +64,7 @@ def generate(model: torch.nn.Module,
              progress: bool = False,
              context: Optional[torch.Tensor] = None,
              context_frames: Optional[int] = None,
+             context_mask: Optional[torch.Tensor] = None,
              return_tokens: bool = False,
              **sampler_kwargs):
     """Generate images (or clips) for ``labels``, optionally continuing given frames.
@@ -78,6 +79,9 @@ def generate(model: torch.nn.Module,
         context: video: (B, T, H, W) or (B, k, H, W) int64 token ids of given frames.
         context_frames: k, the number of given frames (default: ``context``'s frame
             count when it holds fewer than T frames).
+        context_mask: instead of ``context_frames``, (B, N) or (B, *grid) bool, True
+            at the given positions (the same count in every row), or one (N,) /
+            grid-shaped mask for every row.
         return_tokens: also return the (B, *grid) token ids.
         **sampler_kwargs: overrides forwarded to the sampler (steps, cfg_scale, ...).
 
@@ -97,11 +101,14 @@ def generate(model: torch.nn.Module,
         starts = tqdm(starts, desc='sampling', unit='batch')
     pixels, tokens = [], []
     for start in starts:
-        extra = dict(sampler_kwargs)
+        rows = slice(start, start + batch_size)
+        extra = dict(sampler_kwargs, context_frames=context_frames)
         if context is not None:
-            extra.update(context=context[start:start + batch_size].to(model.device),
-                         context_frames=context_frames)
-        ids = model.sample(labels[start:start + batch_size].to(model.device), sampler=built,
+            extra['context'] = context[rows].to(model.device)
+        if context_mask is not None:  # one mask of N positions holds for every row
+            shared = context_mask.numel() == model.transformer.num_tokens
+            extra['context_mask'] = context_mask if shared else context_mask[rows]
+        ids = model.sample(labels[rows].to(model.device), sampler=built,
                            generator=gen, **extra)
         tokens.append(ids.cpu())
         pixels.append(model.decode(ids).cpu())

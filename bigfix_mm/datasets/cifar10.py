@@ -153,6 +153,7 @@ class CIFAR10JPEG(BaseDataset):
     """
 
     METAINFO = dict(classes=CIFAR10_CLASSES)
+    IMAGE_SIZE = 32  # 32x32 items (read by the config checks before any data is loaded)
 
     def __init__(self, data_root: Optional[str] = None, split: str = 'train',
                  download: bool = False, **kwargs):

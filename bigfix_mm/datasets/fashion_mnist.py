@@ -48,6 +48,7 @@ class FashionMNIST(BaseDataset):
     """
 
     METAINFO = dict(classes=FASHION_MNIST_CLASSES)
+    IMAGE_SIZE = 28  # 28x28 items (read by the config checks before any data is loaded)
 
     def __init__(self, data_root: Optional[str] = None, split: str = 'train', **kwargs):
         if split not in _FILES:

@@ -24,7 +24,6 @@ import io
 import logging
 import os
 import pickle
-import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +36,7 @@ from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
 
 from bigfix_mm.errors import InputError
-from bigfix_mm.utils.files import plain_write_mode
+from bigfix_mm.utils.files import atomic_path
 
 
 def _numpy_safe_globals() -> list:
@@ -140,24 +139,11 @@ def _mmengine_local_loader(filename: str, map_location: Any = None) -> Any:
 
 
 class AtomicLocalBackend(LocalBackend):
-    """MMEngine's local file backend with atomic ``put`` (temp file + rename)."""
+    """MMEngine's local file backend whose ``put`` writes atomically (:func:`atomic_path`)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        filepath = Path(os.path.realpath(filepath))  # through symlinks, as open('wb') writes
-        filepath.parent.mkdir(parents=True, exist_ok=True)
-        mode = plain_write_mode(filepath)
-        fd, tmp = tempfile.mkstemp(dir=filepath.parent, prefix=f'.{filepath.name}.', suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                os.fchmod(f.fileno(), mode)  # mkstemp creates 0600
-                f.write(obj)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, filepath)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(filepath) as tmp:
+            tmp.write_bytes(obj)
 
     def put_text(self, obj: str, filepath: Union[str, Path], encoding: str = 'utf-8') -> None:
         self.put(obj.encode(encoding), filepath)

@@ -26,18 +26,20 @@ sampler steps. The token metadata (``meta.json``) is checked by
 ``TokenDataset`` when it is built. All problems are reported at once, before
 anything is built.
 """
-import inspect
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from bigfix_mm.engine.hooks.fixing_sampler_hook import DEFAULT_BASELINE, DEFAULT_SAMPLER
 from bigfix_mm.errors import InputError
+from bigfix_mm.models.bigfix import DEFAULT_SAMPLER as MODEL_SAMPLER
 from bigfix_mm.models.schedules import as_grid3d
-from bigfix_mm.registry import DATASETS, MODELS
+from bigfix_mm.models.tokenizers.facts import tokenizer_facts
+from bigfix_mm.registry import (DATASETS, MODELS, TRANSFORMS, registered_class,
+                                with_class_defaults)
 
 SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 TOKENIZE_TRANSFORMS = ('TokenizeImage', 'TokenizeVideo')
-NATIVE_IMAGE_SIZE = {'CIFAR10JPEG': 32, 'FashionMNIST': 28}
 TOKEN_FACTS = ('codebook_size', 'grid', 'num_classes')
 INJECTION_KEYS = ('codebook_size', 'injection_prob', 'mode', 'unigram', 'mask_ratio')
 # set by resolve_config: the data side holds copies it made (refreshed on the next call)
@@ -146,7 +148,7 @@ def collect_problems(cfg: Config) -> List[str]:
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
         return strategy_problems
-    tr = _with_defaults(MODELS, model.get('transformer') or {})
+    tr = with_class_defaults(MODELS, model.get('transformer') or {})
     grid = tuple(int(g) for g in tr.get('grid', ()))
     if len(grid) not in (2, 3) or min(grid, default=0) < 1:
         return strategy_problems + [f'model.transformer.grid={list(grid)} must be (H, W) or '
@@ -157,32 +159,6 @@ def collect_problems(cfg: Config) -> List[str]:
     problems += _check_class_counts(cfg, tr.get('num_classes'))
     problems += _check_samplers(cfg, model, grid3[0] * grid3[1] * grid3[2], grid)
     return problems
-
-
-def tokenizer_facts(tok: Optional[dict]) -> Optional[Tuple[int, int, str]]:
-    """(codebook_size, downsample, description) of a tokenizer config, or None if unknown."""
-    if not tok:
-        return None
-    kind = tok.get('type')
-    if kind == 'PerFrameTokenizer':
-        return tokenizer_facts(tok.get('tokenizer'))
-    if kind == 'RGBQuantTokenizer':
-        full = _with_defaults(MODELS, tok)
-        levels = int(full['levels'])
-        return levels**3, int(full['downsample']), f'RGBQuantTokenizer(levels={levels}) has ' \
-            f'{levels}**3 = {levels**3} codes'
-    if kind == 'VQGANTokenizer':
-        from bigfix_mm.models.tokenizers.vq_autoencoder import VQAutoencoder, resolve_arch
-        extra = {k: v for k, v in tok.items() if k not in ('type', 'arch', 'checkpoint', 'use_ema')}
-        arch = {**_signature_defaults(VQAutoencoder), **resolve_arch(tok.get('arch'), **extra)}
-        quantizer = arch.get('quantizer') or {}
-        k = 2**int(quantizer['bits']) if 'bits' in quantizer else int(arch['codebook_size'])
-        return (k, 2**(len(arch['ch_mult']) - 1),
-                f"VQGANTokenizer(arch={tok.get('arch')!r}) has {k} codes")
-    if 'codebook_size' in tok and 'downsample' in tok:
-        return int(tok['codebook_size']), int(tok['downsample']), f'{kind} has ' \
-            f"{tok['codebook_size']} codes"
-    return None
 
 
 def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:
@@ -208,7 +184,7 @@ def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:
                             f'model.transformer.grid={shown}. Set the grid\'s (H, W) to '
                             f'({h // down}, {w // down}) or resize the images to '
                             f'{grid3[1] * down}x{grid3[2] * down}.')
-        frames = _with_defaults(DATASETS, dataset).get('num_frames')
+        frames = with_class_defaults(DATASETS, dataset).get('num_frames')
         if frames is not None and int(frames) != grid3[0]:
             problems.append(f'{path}.num_frames={frames} but model.transformer.grid has '
                             f'T={grid3[0]} frames: make them equal.')
@@ -217,12 +193,10 @@ def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:
 
 def image_size(dataset: dict) -> Optional[Tuple[int, int]]:
     """(H, W) of the images a dataset config feeds its tokenizer, if known statically."""
-    size = None
-    full = _with_defaults(DATASETS, dataset)
-    if full.get('image_size') is not None:
-        size = _hw(full['image_size'])
-    elif dataset.get('type') in NATIVE_IMAGE_SIZE:
-        size = _hw(NATIVE_IMAGE_SIZE[dataset['type']])
+    full = with_class_defaults(DATASETS, dataset)
+    native = getattr(registered_class(DATASETS, dataset.get('type')), 'IMAGE_SIZE', None)
+    size = full.get('image_size') or native  # a size argument, else the class's own
+    size = None if size is None else _hw(size)
     for t in dataset.get('pipeline') or []:
         if not isinstance(t, dict):
             continue
@@ -230,7 +204,7 @@ def image_size(dataset: dict) -> Optional[Tuple[int, int]]:
             break
         kind = t.get('type')
         if kind == 'CenterCropResize':
-            size = _hw(t.get('size', 256))
+            size = _hw(with_class_defaults(TRANSFORMS, t)['size'])
         elif kind in ('CenterCrop', 'RandomCrop') and 'crop_size' in t:
             size = _hw(t['crop_size'], wh=True)
         elif kind in ('Resize', 'RandomResizedCrop') and \
@@ -258,7 +232,7 @@ def dataset_num_classes(dataset: dict) -> Optional[int]:
     meta = dataset.get('metainfo') or {}
     if meta.get('classes') is not None:
         return len(meta['classes'])
-    cls = _registered(DATASETS, dataset.get('type'))
+    cls = registered_class(DATASETS, dataset.get('type'))
     classes = (getattr(cls, 'METAINFO', None) or {}).get('classes')
     return len(classes) if classes else None
 
@@ -276,15 +250,14 @@ def _check_samplers(cfg: Config, model: dict, num_tokens: int, grid: tuple) -> L
 
 
 def _sampler_steps(cfg: Config, model: dict) -> Iterator[Tuple[str, Any]]:
-    sampler = model.get('sampler') or dict(type='TokenFixingSampler')
-    yield 'model.sampler.steps', _with_defaults(MODELS, sampler).get('steps')
+    sampler = model.get('sampler') or MODEL_SAMPLER
+    yield 'model.sampler.steps', with_class_defaults(MODELS, sampler).get('steps')
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
         if not isinstance(hook, dict) or hook.get('type') != 'FixingSamplerHook':
             continue
         for key in ('sampler', 'baseline'):
-            sub = hook.get(key) or dict(type='TokenFixingSampler' if key == 'sampler' else
-                                        'HaltonSampler', steps=8)
-            yield f'custom_hooks[{i}].{key}.steps', _with_defaults(MODELS, sub).get('steps')
+            sub = hook.get(key) or (DEFAULT_SAMPLER if key == 'sampler' else DEFAULT_BASELINE)
+            yield f'custom_hooks[{i}].{key}.steps', with_class_defaults(MODELS, sub).get('steps')
         yield f'custom_hooks[{i}].steps', hook.get('steps')
     for name in ('val_evaluator', 'test_evaluator'):
         for j, metric in enumerate(_metrics(cfg.get(name))):
@@ -292,7 +265,7 @@ def _sampler_steps(cfg: Config, model: dict) -> Iterator[Tuple[str, Any]]:
             yield f'{name} metric {j} sample_kwargs.steps', kwargs.get('steps')
             if isinstance(kwargs.get('sampler'), dict):
                 yield (f'{name} metric {j} sample_kwargs.sampler.steps',
-                       _with_defaults(MODELS, kwargs['sampler']).get('steps'))
+                       with_class_defaults(MODELS, kwargs['sampler']).get('steps'))
 
 
 def _metrics(evaluator: Any) -> List[dict]:
@@ -316,34 +289,6 @@ def _datasets(cfg: Config) -> Iterator[Tuple[str, dict, str]]:
         if isinstance(dataset, dict) and id(dataset) not in seen:
             seen.add(id(dataset))
             yield split, dataset, path
-
-
-def _registered(registry, kind: Optional[str]):
-    if not isinstance(kind, str):
-        return None
-    try:
-        return registry.get(kind)
-    except Exception:  # noqa: BLE001  (unknown scope / type: the build will report it)
-        return None
-
-
-def _signature_defaults(cls) -> Dict[str, Any]:
-    try:
-        params = inspect.signature(cls.__init__).parameters.values()
-    except (TypeError, ValueError):
-        return {}
-    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
-
-
-def _with_defaults(registry, cfg: dict) -> dict:
-    """The config's kwargs over the registered class's (and its bases') defaults."""
-    cls = _registered(registry, cfg.get('type'))
-    merged: Dict[str, Any] = {}
-    for klass in reversed(getattr(cls, '__mro__', ())):
-        if '__init__' in vars(klass):
-            merged.update(_signature_defaults(klass))
-    merged.update(cfg)
-    return merged
 
 
 def _hw(size: Any, wh: bool = False) -> Tuple[int, int]:

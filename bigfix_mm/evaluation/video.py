@@ -379,28 +379,29 @@ def real_clips(cfg, split: str, labels: Sequence[int]) -> Dict[str, np.ndarray]:
 class ReferenceScorer:
     """Scores sets of clips against one real reference set.
 
-    The ``given`` (context) frames are dropped from the reference and from
+    The ``context_frames`` given frames are dropped from the reference and from
     every scored set before any metric; the reference features are computed
     once. Rank-deficient Fréchet distances are flagged in the result
     (``rank_deficient``) and their warnings collected in :attr:`warnings`.
 
     Args:
         real: (N, T, H, W, 3) uint8 real clips.
-        given: number of given frames at the start of every clip.
+        context_frames: number of given frames at the start of every clip.
         consistency: also report :func:`temporal_consistency` (synthetic set).
         frame_features_fn: per-frame feature extractor, or None (no frame FD).
         i3d_path: TorchScript I3D for FVD, or None (no FVD; needs 16 scored frames).
     """
 
-    def __init__(self, real: np.ndarray, given: int = 0, consistency: bool = False,
+    def __init__(self, real: np.ndarray, context_frames: int = 0, consistency: bool = False,
                  frame_features_fn: Optional[FeatureFn] = None, i3d_path: Optional[str] = None,
                  device: str = 'cpu'):
         real = _check_clips(real, 'real')
         if i3d_path:
-            check_fvd_frames(real.shape[1], given)
-        self.given, self.consistency, self.device = int(given), consistency, device
+            check_fvd_frames(real.shape[1], context_frames)
+        self.context_frames = int(context_frames)
+        self.consistency, self.device = consistency, device
         self.shape = real.shape[1:]
-        self.real = metric_frames(real, given)
+        self.real = metric_frames(real, context_frames)
         self.features, self.i3d_path = frame_features_fn, i3d_path
         self.real_features = None if frame_features_fn is None else frame_features(
             self.real, frame_features_fn, device=device)
@@ -412,7 +413,7 @@ class ReferenceScorer:
             raise ValueError(f'clips of shape {clips.shape[1:]} cannot be scored against real '
                              f'clips of shape {self.shape}: the real split must be cut like the '
                              'training clips (num_frames, stride, frame size).')
-        clips = metric_frames(clips, self.given)
+        clips = metric_frames(clips, self.context_frames)
         out: Dict[str, float] = {}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', RankDeficientWarning)

@@ -8,8 +8,10 @@ from mmengine.optim import OptimWrapper
 
 from bigfix_mm.engine.nonfinite import check_parsed_loss, guarded_update
 from bigfix_mm.registry import MODELS
-from .context import check_frame_range, frame_keep_mask, sample_context_frames
+from .context import check_frame_range, frame_context_mask, sample_context_frames
 from .injection import CorruptedTokens, TokenInjector
+
+DEFAULT_SAMPLER = dict(type='TokenFixingSampler')  # without model.sampler in the config
 
 
 @MODELS.register_module()
@@ -36,7 +38,8 @@ class BIGFix(BaseModel):
         context_frames: video only: inclusive (min, max) range; each training
             sample gets its first k frames (k uniform in the range) as given
             context that is neither masked, injected nor scored. None: no
-            context. Batches may instead carry their own ``keep`` (B, *grid) bool.
+            context. Batches may instead carry their own ``context_mask``
+            (B, *grid) bool, True = given.
         compile: ``torch.compile`` the transformer (training, evaluation and
             sampling): False (default), True, or a dict of ``torch.compile``
             kwargs, e.g. ``dict(mode='max-autotune-no-cudagraphs')``. Weights
@@ -89,7 +92,7 @@ class BIGFix(BaseModel):
         if not isinstance(max_nonfinite_skips, int) or max_nonfinite_skips < 0:
             raise ValueError(f'max_nonfinite_skips={max_nonfinite_skips!r} must be an int >= 0')
         self.max_nonfinite_skips = max_nonfinite_skips
-        self.sampler_cfg = sampler or dict(type='TokenFixingSampler')
+        self.sampler_cfg = dict(sampler or DEFAULT_SAMPLER)
         self._sampler = None
         self.context_frames = None if context_frames is None else check_frame_range(
             context_frames, self.grid[0], 'model.context_frames')
@@ -129,32 +132,34 @@ class BIGFix(BaseModel):
         ids = inputs['input_ids'] if 'input_ids' in inputs else inputs['tokens']
         return self.net(ids.reshape(ids.shape[0], -1), inputs['labels'])
 
-    def context_keep(self, inputs: dict,
-                     generator: Optional[torch.Generator] = None) -> Optional[torch.Tensor]:
-        """(B, N) bool given positions: the batch's ``keep``, else in training with
-        ``context_frames`` the first k frames (k drawn per sample), else None."""
+    def context_mask_of(self, inputs: dict,
+                        generator: Optional[torch.Generator] = None) -> Optional[torch.Tensor]:
+        """(B, N) bool, True at given positions: the batch's ``context_mask``, else in
+        training with ``context_frames`` the first k frames (k drawn per sample), else None."""
         bsz = inputs['labels'].shape[0]
-        if inputs.get('keep') is not None:
-            return inputs['keep'].reshape(bsz, -1).bool()
+        if inputs.get('context_mask') is not None:
+            return inputs['context_mask'].reshape(bsz, -1).bool()
         if self.context_frames is None or not self.training:
             return None
         device = inputs['labels'].device
         k = sample_context_frames(bsz, self.context_frames, generator, device)  # (B,)
-        return frame_keep_mask(self.grid, k, device)  # (B, N)
+        return frame_context_mask(self.grid, k, device)  # (B, N)
 
     def corrupt(self, inputs: dict, generator: Optional[torch.Generator] = None,
-                keep: Optional[torch.Tensor] = None) -> CorruptedTokens:
+                context_mask: Optional[torch.Tensor] = None) -> CorruptedTokens:
         """Return the corrupted batch: as given by the pipeline, else made here (batched).
 
-        ``keep`` (B, N) bool positions are never masked nor injected; default
-        :meth:`context_keep`.
+        ``context_mask`` (B, N) bool given positions are never masked nor injected;
+        default :meth:`context_mask_of`.
         """
         if 'input_ids' in inputs:
-            if self.training and self.context_frames is not None and inputs.get('keep') is None:
+            given = inputs.get('context_mask')
+            if self.training and self.context_frames is not None and given is None:
                 raise ValueError(
                     'model.context_frames is set but the batch was corrupted in the data pipeline '
-                    '(RandomTokenInjection) without `keep`: remove RandomTokenInjection from the '
-                    'train pipeline so that BIGFix draws context frames and injects on the device.')
+                    '(RandomTokenInjection) without `context_mask`: remove RandomTokenInjection '
+                    'from the train pipeline so that BIGFix draws context frames and injects on '
+                    'the device.')
             bsz = inputs['input_ids'].shape[0]
             flat = lambda key: inputs[key].reshape(bsz, -1)  # noqa: E731
             return CorruptedTokens(flat('input_ids'), flat('masked'), flat('injected'),
@@ -166,9 +171,10 @@ class BIGFix(BaseModel):
         else:
             raise KeyError('a batch needs `input_ids` (injection transform), `tokens`, or `img` '
                            'with a model tokenizer; got keys ' + str(sorted(inputs)))
-        keep = self.context_keep(inputs, generator) if keep is None else keep
+        if context_mask is None:
+            context_mask = self.context_mask_of(inputs, generator)
         return self.injector(tokens.reshape(tokens.shape[0], -1), grid=self.grid,
-                             generator=generator, keep=keep, validate=False)
+                             generator=generator, context_mask=context_mask, validate=False)
 
     def loss(self, inputs: dict) -> Dict[str, torch.Tensor]:
         """The head's loss against the clean tokens at every position (cross-entropy
@@ -178,18 +184,18 @@ class BIGFix(BaseModel):
         injected tokens the model restores) and clean visible positions. Given
         context positions (video) are excluded from the loss and the accuracies.
         """
-        keep = self.context_keep(inputs)
-        batch = self.corrupt(inputs, keep=keep)
+        context_mask = self.context_mask_of(inputs)
+        batch = self.corrupt(inputs, context_mask=context_mask)
         labels = inputs['labels']
         drop = torch.rand(labels.shape[0], device=labels.device) < self.label_drop_prob
         head = self.transformer.head
         out = self.net(batch.input_ids, labels, drop)  # softmax head: (B, L, K + 1) logits
         ce = head.loss(out, batch.target)  # (B, L): CE over K + 1, or masked-bit BCE
-        stats = token_statistics(head.greedy(out.detach()), batch, keep)
-        if keep is None:
+        stats = token_statistics(head.greedy(out.detach()), batch, context_mask)
+        if context_mask is None:
             out = dict(loss=ce.mean())
         else:
-            free = (~keep).float()
+            free = (~context_mask).float()
             out = dict(loss=(ce * free).sum() / free.sum().clamp(min=1.0))
         out.update({k: v for k, v in stats.items() if k.endswith('_acc')})
         return out
@@ -216,18 +222,19 @@ class BIGFix(BaseModel):
         scored teacher-forced: each sample carries ``ce_sum``, ``num_tokens`` and
         the correct / count pairs of ``masked``, ``injected`` and ``clean``
         positions (:class:`TokenPredictionMetric`). Given context positions (the
-        batch's ``keep``) are left out of the loss and the accuracies, as in
-        training. A frame-prediction model (``context_frames`` set) needs them:
+        batch's ``context_mask``) are left out of the loss and the accuracies, as
+        in training. A frame-prediction model (``context_frames`` set) needs them:
         validation without given frames would score a task it is not trained for.
         """
         from mmagic.structures import DataSample
         if is_generation_request(inputs):
             return self.generate_datasamples(inputs)
-        if self.context_frames is not None and inputs.get('keep') is None:
+        if self.context_frames is not None and inputs.get('context_mask') is None:
             raise ValueError(
                 f'model.context_frames={self.context_frames} but the validation batch gives no '
-                'frames (`keep`): add dict(type=\'ContextFrames\', frame_range=context_frames, '
-                'seed=...) before RandomTokenInjection in the val / test pipeline.')
+                'frames (`context_mask`): add dict(type=\'ContextFrames\', '
+                'frame_range=context_frames, seed=...) before RandomTokenInjection in the '
+                'val / test pipeline.')
         batch = self.corrupt(inputs)
         head = self.transformer.head
         out = self.net(batch.input_ids, inputs['labels'])
@@ -235,8 +242,8 @@ class BIGFix(BaseModel):
         pred = head.greedy(out)
         correct = pred == batch.target
         scored = torch.ones_like(batch.masked)
-        if inputs.get('keep') is not None:  # given context frames are not scored
-            scored = ~inputs['keep'].reshape_as(batch.masked).bool()
+        if inputs.get('context_mask') is not None:  # given context frames are not scored
+            scored = ~inputs['context_mask'].reshape_as(batch.masked).bool()
         visible_clean = ~batch.masked & ~batch.injected & scored
         out = []
         for i in range(batch.target.shape[0]):
@@ -277,7 +284,7 @@ class BIGFix(BaseModel):
             generator: RNG on the model's device; same seed, same tokens.
             **kwargs: overrides forwarded to the sampler (steps, cfg_scale, ...,
                 and for video ``context`` (B, T, H, W) ids with ``context_frames``
-                k or ``keep``: the given tokens come back unchanged).
+                k or ``context_mask``: the given tokens come back unchanged).
 
         Returns:
             (B, T, H, W) int64 token ids in [0, K).
@@ -389,14 +396,14 @@ def is_generation_request(inputs: dict) -> bool:
 
 
 def token_statistics(pred: torch.Tensor, batch: CorruptedTokens,
-                     keep: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+                     context_mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
     """Accuracies of the head's greedy predictions ``pred`` (B, L) on masked /
-    injected / clean positions (``keep`` (B, L) bool given context positions are
-    not counted as clean)."""
+    injected / clean positions (the given positions of ``context_mask`` (B, L) bool
+    are not counted as clean)."""
     correct = pred == batch.target
     clean = ~batch.masked & ~batch.injected
-    if keep is not None:
-        clean = clean & ~keep
+    if context_mask is not None:
+        clean = clean & ~context_mask
 
     def acc(where: torch.Tensor) -> torch.Tensor:
         return (correct & where).sum().float() / where.sum().clamp(min=1)

@@ -25,6 +25,7 @@ import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
 from bigfix_mm.utils.files import atomic_path
+from bigfix_mm.utils.state_dict import layout_mismatches
 from .transformer import TRANSFORMER_SIZES
 
 StateDict = Dict[str, torch.Tensor]
@@ -175,19 +176,9 @@ def _expand(depth: int) -> Tuple[Dict[str, str], Dict[str, Tuple[str, ...]]]:
 
 def _check(state: Mapping[str, Any], expected: Mapping[str, Tuple[int, ...]], source: str,
            layout: str) -> None:
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    shapes = [f'{k}: {tuple(state[k].shape)} but {layout} needs {tuple(expected[k])}'
-              for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k])]
-    if missing or unexpected or shapes:
-        lines = [f'{source} does not fit the {layout} layout:']
-        if missing:
-            lines.append(f'  missing keys ({len(missing)}): ' + ', '.join(missing[:6]))
-        if unexpected:
-            lines.append(f'  unexpected keys ({len(unexpected)}): ' + ', '.join(unexpected[:6]))
-        if shapes:
-            lines.append(f'  shape mismatches ({len(shapes)}): ' + '; '.join(shapes[:4]))
-        raise ConversionError('\n'.join(lines))
+    lines = layout_mismatches(state, expected, found='file', wanted=layout)
+    if lines:
+        raise ConversionError('\n'.join([f'{source} does not fit the {layout} layout:'] + lines))
 
 
 def their_layout(ours: Mapping[str, Tuple[int, ...]]) -> Dict[str, Tuple[int, ...]]:

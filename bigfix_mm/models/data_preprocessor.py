@@ -8,7 +8,7 @@ from torch.utils.data import default_collate
 from bigfix_mm.registry import MODELS
 
 _LONG_KEYS = ('tokens', 'input_ids', 'target', 'labels')
-_BOOL_KEYS = ('masked', 'injected', 'keep')
+_BOOL_KEYS = ('masked', 'injected', 'context_mask')
 
 
 @MODELS.register_module()

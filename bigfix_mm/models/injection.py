@@ -69,7 +69,7 @@ class TokenInjector:
                  tokens: torch.Tensor,
                  grid: Optional[Sequence[int]] = None,
                  generator: Optional[torch.Generator] = None,
-                 keep: Optional[torch.Tensor] = None,
+                 context_mask: Optional[torch.Tensor] = None,
                  validate: bool = True) -> CorruptedTokens:
         """Corrupt a batch of clean token grids.
 
@@ -78,8 +78,8 @@ class TokenInjector:
             grid: token grid (H, W) or (T, H, W); required for ``neighbour``
                 and inferred from ``tokens`` when it has more than 2 dims.
             generator: RNG on ``tokens.device`` for reproducible corruption.
-            keep: optional (B, L) bool of positions never masked nor injected
-                (given context frames in video).
+            context_mask: optional (B, L) bool, True at given positions (context
+                frames in video): never masked nor injected.
             validate: check the id range (one host sync; off on hot GPU paths
                 whose data were validated when the dataset was built).
 
@@ -101,9 +101,9 @@ class TokenInjector:
             ratio = torch.full((bsz, ), float(self.mask_ratio), device=dev)
         masked = torch.rand(bsz, length, generator=generator, device=dev) < ratio[:, None]
         inject = torch.rand(bsz, length, generator=generator, device=dev) < self.injection_prob
-        if keep is not None:
-            masked &= ~keep
-            inject &= ~keep
+        if context_mask is not None:
+            masked &= ~context_mask
+            inject &= ~context_mask
         inject &= ~masked
 
         replacement = self._replacement_ids(tokens, grid, generator)

@@ -15,8 +15,14 @@ from typing import Iterator, Union
 def atomic_path(path: Union[str, Path]) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same suffix, so writers that go by the
     extension work); it replaces ``path`` when the block succeeds and is removed when
-    it fails, so readers see the old file or the whole new one, never a part."""
-    path = Path(path)
+    it fails, so readers see the old file or the whole new one, never a part.
+
+    As ``open(path, 'wb')`` would, the write goes through a symlink at ``path`` (the
+    link stays, its target is replaced) and leaves the mode a plain write gives
+    (:func:`plain_write_mode`). The new file is flushed to disk (``fsync``) before
+    the rename, so a crash cannot leave a renamed but empty file.
+    """
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=f'.tmp{path.suffix}')
     os.fchmod(fd, plain_write_mode(path))
@@ -24,6 +30,8 @@ def atomic_path(path: Union[str, Path]) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        with open(tmp, 'rb+') as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -1,5 +1,6 @@
-"""The model weights inside an MMEngine checkpoint, EMA or raw."""
-from typing import Any, Dict, Mapping, Optional
+"""The model weights inside an MMEngine checkpoint (EMA or raw), and how a state dict
+differs from the layout a model expects."""
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import torch
 
@@ -22,3 +23,24 @@ def mmengine_state_dict(ckpt: Mapping[str, Any], use_ema: bool = True
         if unwrapped:
             return unwrapped
     return dict(state)
+
+
+def layout_mismatches(state: Mapping[str, Any], expected: Mapping[str, Sequence[int]],
+                      found: str = 'file', wanted: str = 'model', shown: int = 5) -> List[str]:
+    """How ``state`` (key -> tensor) differs from ``expected`` (key -> shape).
+
+    Returns:
+        one line each for shape mismatches, missing keys and unexpected keys (the
+        first ``shown`` of each), e.g. ``shape mismatches (1): head.bias: file (7,)
+        vs model (16,)``; empty when every key and shape fits.
+    """
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [f'{k}: {found} {tuple(state[k].shape)} vs {wanted} {tuple(expected[k])}'
+              for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k])]
+    lines = []
+    for title, items, sep in (('shape mismatches', shapes, '; '), ('missing keys', missing, ', '),
+                              ('unexpected keys', unexpected, ', ')):
+        if items:
+            lines.append(f'  {title} ({len(items)}): ' + sep.join(items[:shown]))
+    return lines

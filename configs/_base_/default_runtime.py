@@ -3,7 +3,9 @@ default_scope = 'mmagic'
 custom_imports = dict(imports=['bigfix_mm'], allow_failed_imports=False)
 
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
+    # MMagic's timer, which also handles MMEngine's ValLoop / TestLoop (MMagic's alone fails
+    # there once a validation reaches log_processor.window_size batches)
+    timer=dict(type='LoopTimerHook'),
     # log_metric_by_epoch=False: validation scalars are logged at their iteration
     # (MMEngine's default logs them at epoch 0 in iteration-based training).
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),

@@ -14,7 +14,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 from bigfix_mm.engine import checkpoint
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file, safe_loading
 
-from ..conftest import REPO, load_tool, requires_cifar
+from ..conftest import REPO, load_tool
 
 
 def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
@@ -164,7 +164,7 @@ def test_loading_leaves_other_libraries_safe_globals(tmp_path):
 def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
     from bigfix_mm.engine.checkpoint import find_resume_checkpoint
     assert find_resume_checkpoint(tmp_path) is None
-    for name in ('iter_2.pth', 'iter_10.pth', '.iter_12.pth.abc.tmp', 'best_loss.pth'):
+    for name in ('iter_2.pth', 'iter_10.pth', '.iter_12.pth.abc.tmp', '.iter_14.pth.abc.tmp.pth', 'best_loss.pth'):
         torch.save({'meta': {}}, tmp_path / name)
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
     assert find_resume_checkpoint(tmp_path) == str(tmp_path / 'iter_2.pth')
@@ -185,7 +185,6 @@ def _truncated_run_checkpoint(tmp_path):
     return path
 
 
-@requires_cifar
 def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     from bigfix_mm.engine.launch import build_runner, set_resume
     from ..conftest import small_cfg

@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 
 from bigfix_mm.engine.config_checks import (ConfigError, check_config, collect_problems,
-                                            prepare_config, resolve_config, tokenizer_facts)
+                                            prepare_config, resolve_config)
 from bigfix_mm.registry import DATASETS
 from bigfix_mm.engine.launch import build_runner
 
@@ -108,6 +108,31 @@ def test_sampler_steps_out_of_range(steps):
     assert '[1, 64]' in msg
 
 
+def test_default_samplers_are_checked_with_their_class_defaults():
+    """A hook or model without sampler configs samples with the defaults of
+    FixingSamplerHook / BIGFix (8 steps for the hook): too many for a 2x2 grid."""
+    cfg = quick()
+    cfg.model.transformer.grid = (2, 2)
+    cfg.model.pop('sampler')
+    cfg.model.tokenizer.downsample = 16  # 32 px -> 2x2 tokens
+    cfg.custom_hooks = [dict(type='FixingSamplerHook')]
+    problems = collect_problems(cfg)
+    only(problems, 'model.sampler.steps=32', '[1, 4]')  # TokenFixingSampler's default
+    only(problems, 'custom_hooks[0].sampler.steps=8')
+    only(problems, 'custom_hooks[0].baseline.steps=8')
+
+
+def test_native_image_size_of_the_dataset_class():
+    cfg = quick()
+    cfg.train_dataloader.dataset = dict(type='FashionMNIST', pipeline=[
+        dict(type='TokenizeImage'), dict(type='RandomTokenInjection'),
+        dict(type='PackTokenInputs')])
+    only(collect_problems(resolve_config(cfg)), 'train_dataloader.dataset gives 28x28 images '
+         '-> 7x7 tokens', 'grid=[8, 8]')
+    cfg.train_dataloader.dataset.pipeline.insert(0, dict(type='CenterCropResize'))
+    only(collect_problems(cfg), 'train_dataloader.dataset gives 256x256', '64x64 tokens')
+
+
 def test_hook_and_metric_sampler_steps():
     cfg = quick()
     cfg.custom_hooks[0].baseline.steps = 500
@@ -137,14 +162,6 @@ def test_video_frames_disagree_with_grid():
     cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py')))
     cfg.train_dataloader.dataset.num_frames = 4
     only(collect_problems(cfg), 'train_dataloader.dataset.num_frames=4', 'T=8')
-
-
-def test_tokenizer_facts():
-    assert tokenizer_facts(dict(type='RGBQuantTokenizer', levels=6, downsample=4))[:2] == (216, 4)
-    assert tokenizer_facts(dict(type='PerFrameTokenizer', tokenizer=dict(
-        type='RGBQuantTokenizer', levels=4)))[:2] == (64, 4)
-    assert tokenizer_facts(dict(type='VQGANTokenizer', arch='llamagen-vq16'))[:2] == (16384, 16)
-    assert tokenizer_facts(dict(type='DiffusersVQTokenizer', vqmodel=dict())) is None
 
 
 def test_tools_stop_before_building_anything(tmp_path):

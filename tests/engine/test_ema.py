@@ -10,8 +10,7 @@ from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.engine.hooks import FixingSamplerHook
 from bigfix_mm.engine.hooks.fixing_sampler_hook import sampling_model
 
-from ..conftest import requires_cifar
-from ..conftest import small_cfg
+from ..conftest import SMALL_CONFIG, small_cfg
 
 
 def flat(module: torch.nn.Module) -> torch.Tensor:
@@ -31,7 +30,6 @@ def ema_run(tmp_path_factory):
     return runner, work
 
 
-@requires_cifar
 def test_checkpoint_and_init_model_hold_ema_weights(ema_run):
     runner, work = ema_run
     ema = next(h for h in runner.hooks if isinstance(h, EMAHook)).ema_model.module
@@ -40,13 +38,12 @@ def test_checkpoint_and_init_model_hold_ema_weights(ema_run):
     ckpt = load_checkpoint_file(work / 'iter_2.pth')
     state = ckpt['state_dict']
     assert all(torch.equal(state[k], v) for k, v in ema.state_dict().items())
-    config = work / 'bigfix_cifar10_quick.py'
+    config = work / SMALL_CONFIG.name  # the Runner's dump
     assert torch.equal(flat(init_model(str(config), str(work / 'iter_2.pth'))), flat(ema))
     assert torch.equal(flat(init_model(str(config), str(work / 'iter_2.pth'), use_ema=False)),
                        flat(raw))
 
 
-@requires_cifar
 def test_fixing_sampler_hook_samples_the_ema_model(ema_run):
     runner, _ = ema_run
     hook = next(h for h in runner.hooks if isinstance(h, FixingSamplerHook))
@@ -63,7 +60,6 @@ def test_fixing_sampler_hook_samples_the_ema_model(ema_run):
         hook._in_val_epoch = False
 
 
-@requires_cifar
 def test_accumulation_counts_in_the_global_batch(ema_run):
     runner, _ = ema_run
     assert runner.optim_wrapper._accumulative_counts == 2

@@ -109,7 +109,7 @@ def test_rank_deficient_covariance_warns(clips16, i3d):
         per_frame_frechet(clips16[:1, :7], clips16, features=mean_colour)
         full = ReferenceScorer(clips16[:2], frame_features_fn=mean_colour)(clips16[2:4])
     assert 'rank_deficient' not in full and np.isfinite(full['frame_fd'])
-    score = ReferenceScorer(clips16[:1], given=12, frame_features_fn=mean_colour)
+    score = ReferenceScorer(clips16[:1], context_frames=12, frame_features_fn=mean_colour)
     with pytest.warns(RankDeficientWarning):
         flagged = score(clips16[2:3])  # 4 scored frames per set for 6-d features
     assert flagged['rank_deficient']
@@ -124,12 +124,14 @@ def test_given_frames_are_left_out_of_every_set(clips16, i3d):
     assert (metric_frames(fake, 2) == real[:, 2:]).all()
     with pytest.raises(ValueError, match='context_frames=16'):
         metric_frames(fake, 16)
-    scored = ReferenceScorer(real, given=2, consistency=True, frame_features_fn=mean_colour)
-    whole = ReferenceScorer(real, given=0, consistency=True, frame_features_fn=mean_colour)
+    scored = ReferenceScorer(real, context_frames=2, consistency=True,
+                             frame_features_fn=mean_colour)
+    whole = ReferenceScorer(real, context_frames=0, consistency=True,
+                            frame_features_fn=mean_colour)
     assert abs(scored(fake)['frame_fd']) < 1e-6 and whole(fake)['frame_fd'] > 100
     assert scored(fake)['id_switch_rate'] == 0 < whole(fake)['id_switch_rate']
     with pytest.raises(ValueError, match='FVD needs 16-frame clips; these clips score 14'):
-        ReferenceScorer(real, given=2, i3d_path=i3d)
+        ReferenceScorer(real, context_frames=2, i3d_path=i3d)
     with pytest.raises(ValueError, match='cut like the training clips'):
         scored(fake[:, :8])
 

@@ -37,14 +37,14 @@ def test_loss_covers_every_position(tiny_transformer_cfg):
     masked[0, :5] = True
     injected = torch.zeros_like(masked)
     injected[0, 5:9] = True
-    given = torch.zeros_like(masked)
-    given[0, 14:] = True
+    context_mask = torch.zeros_like(masked)
+    context_mask[0, 14:] = True
     input_ids = target.masked_fill(masked, 16)
     input_ids[injected] = (target[injected] + 1) % 16
 
     def loss(clean: torch.Tensor) -> float:
         inputs = dict(input_ids=input_ids, masked=masked, injected=injected, target=clean,
-                      keep=given, labels=torch.zeros(1, dtype=torch.long))
+                      context_mask=context_mask, labels=torch.zeros(1, dtype=torch.long))
         return float(model.loss(inputs)['loss'])
 
     def changed_at(pos: int) -> torch.Tensor:

@@ -57,16 +57,16 @@ def test_frequency_mode_follows_the_unigram():
     assert torch.all(out.input_ids == 3)
 
 
-def test_seeded_and_keep():
+def test_seeded_and_context_mask():
     tokens = clean_tokens(bsz=4, n=64)
     inj = TokenInjector(1024, injection_prob=0.3)
     a = inj(tokens, generator=torch.Generator().manual_seed(5))
     b = inj(tokens, generator=torch.Generator().manual_seed(5))
     c = inj(tokens, generator=torch.Generator().manual_seed(6))
     assert torch.equal(a.input_ids, b.input_ids) and not torch.equal(a.input_ids, c.input_ids)
-    keep = torch.zeros(4, 64, dtype=torch.bool)
-    keep[:, :16] = True
-    d = inj(tokens, generator=torch.Generator().manual_seed(5), keep=keep)
+    context_mask = torch.zeros(4, 64, dtype=torch.bool)
+    context_mask[:, :16] = True
+    d = inj(tokens, generator=torch.Generator().manual_seed(5), context_mask=context_mask)
     assert torch.equal(d.input_ids[:, :16], tokens[:, :16])
 
 

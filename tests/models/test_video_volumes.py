@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bigfix_mm.engine.hooks.fixing_sampler_hook import FixingSamplerHook, sample_grid
-from bigfix_mm.models.context import frame_keep_mask, resolve_context
+from bigfix_mm.models.context import frame_context_mask, resolve_context
 from bigfix_mm.models.injection import INJECTION_MODES, TokenInjector
 from bigfix_mm.models.schedules import halton_order
 from bigfix_mm.models.transformer import BidirectionalTransformer
@@ -59,15 +59,15 @@ def test_3d_halton_order_covers_every_position_exactly_once(grid):
 
 
 @pytest.mark.parametrize('mode', INJECTION_MODES)
-def test_injection_on_volumes_respects_keep(mode):
+def test_injection_on_volumes_respects_the_context_mask(mode):
     tokens = torch.randint(0, K, (4, *GRID), generator=torch.Generator().manual_seed(0))
-    keep = frame_keep_mask(GRID, torch.tensor([0, 1, 2, 1]))  # (B, N)
+    context_mask = frame_context_mask(GRID, torch.tensor([0, 1, 2, 1]))  # (B, N)
     inj = TokenInjector(K, injection_prob=0.5, mode=mode)
-    out = inj(tokens, generator=torch.Generator().manual_seed(1), keep=keep)
+    out = inj(tokens, generator=torch.Generator().manual_seed(1), context_mask=context_mask)
     assert out.input_ids.shape == (4, N)
-    assert not (out.masked & keep).any() and not (out.injected & keep).any()
+    assert not (out.masked & context_mask).any() and not (out.injected & context_mask).any()
     flat = tokens.reshape(4, -1)
-    assert torch.equal(out.input_ids[keep], flat[keep])
+    assert torch.equal(out.input_ids[context_mask], flat[context_mask])
 
 
 def test_neighbour_injection_stays_in_its_frame():
@@ -108,9 +108,10 @@ def test_given_frames_are_bit_identical_under_every_policy(cfg, k, transformer):
     ids, trace = sampler(transformer, LABELS, generator=torch.Generator().manual_seed(0),
                          return_trace=True, context=context, context_frames=k)
     assert torch.equal(ids[:, :k], context[:, :k])
-    given = frame_keep_mask(GRID, k).expand(4, -1)
-    assert not (trace['placed'] & given).any() and not (trace['changed'] & given).any()
-    assert torch.all(trace['placed'].sum(0) == (~given).long())  # the rest placed once
+    context_mask = frame_context_mask(GRID, k).expand(4, -1)
+    assert not (trace['placed'] & context_mask).any()
+    assert not (trace['changed'] & context_mask).any()
+    assert torch.all(trace['placed'].sum(0) == (~context_mask).long())  # the rest placed once
     assert ids.max() < K
     # only the first k frames given as (B, k, H, W): the same clip comes back
     ids2 = sampler(transformer, LABELS, generator=torch.Generator().manual_seed(0),
@@ -126,16 +127,16 @@ def test_fixing_really_changes_free_tokens_with_context(transformer):
     assert trace['changed'].any()  # the test above is not vacuous
 
 
-def test_arbitrary_keep_mask_is_preserved(transformer):
+def test_arbitrary_context_mask_is_preserved(transformer):
     gen = torch.Generator().manual_seed(5)
-    keep = torch.zeros(4, N, dtype=torch.bool)
+    context_mask = torch.zeros(4, N, dtype=torch.bool)
     for row in range(4):  # 10 random given positions per row
-        keep[row, torch.randperm(N, generator=gen)[:10]] = True
+        context_mask[row, torch.randperm(N, generator=gen)[:10]] = True
     context = torch.randint(0, K, (4, N), generator=gen)
     for cfg in SAMPLERS:
         ids = MODELS.build(cfg)(transformer, LABELS, generator=torch.Generator().manual_seed(0),
-                                context=context, keep=keep).reshape(4, N)
-        assert torch.equal(ids[keep], context[keep]), cfg
+                                context=context, context_mask=context_mask).reshape(4, N)
+        assert torch.equal(ids[context_mask], context[context_mask]), cfg
 
 
 def test_context_errors_name_the_argument(transformer):
@@ -143,35 +144,36 @@ def test_context_errors_name_the_argument(transformer):
     ctx = torch.randint(0, K, (4, *GRID))
     with pytest.raises(ValueError, match='context_frames=3'):
         sampler(transformer, LABELS, context=ctx, context_frames=3)
-    with pytest.raises(ValueError, match='context_frames. .* .keep'):
+    with pytest.raises(ValueError, match='context_frames. .* .context_mask'):
         sampler(transformer, LABELS, context=ctx)
     with pytest.raises(ValueError, match='need the given token ids'):
         sampler(transformer, LABELS, context_frames=1)
-    keep = torch.zeros(4, N, dtype=torch.bool)
-    keep[0, :3] = True
+    context_mask = torch.zeros(4, N, dtype=torch.bool)
+    context_mask[0, :3] = True
     with pytest.raises(ValueError, match='same number'):
-        sampler(transformer, LABELS, context=ctx, keep=keep)
+        sampler(transformer, LABELS, context=ctx, context_mask=context_mask)
     with pytest.raises(ValueError, match='out of range'):
         sampler(transformer, LABELS, context=ctx + K, context_frames=1)
-    keep_, ids_ = resolve_context(GRID, 4, K)
-    assert keep_ is None and ids_ is None
+    mask_, ids_ = resolve_context(GRID, 4, K)
+    assert mask_ is None and ids_ is None
 
 
-def test_bigfix_context_frames_range_and_training_keep():
+def test_bigfix_context_frames_range_and_training_context_mask():
     model = video_model(context_frames=(0, 2))
     assert model.context_frames == (0, 2)
     with pytest.raises(ValueError, match='model.context_frames'):
         video_model(context_frames=(1, 3))  # T = 3: at least one frame must be generated
     inputs = dict(tokens=torch.randint(0, 8, (64, *GRID)), labels=torch.zeros(64, dtype=torch.long))
     model.train()
-    keep = model.context_keep(inputs, torch.Generator().manual_seed(0)).view(64, 3, 16)
-    per_frame = keep.all(-1) | ~keep.any(-1)
+    context_mask = model.context_mask_of(inputs, torch.Generator().manual_seed(0))
+    context_mask = context_mask.view(64, 3, 16)
+    per_frame = context_mask.all(-1) | ~context_mask.any(-1)
     assert per_frame.all()  # whole frames only
-    ks = keep[:, :, 0].sum(1)
+    ks = context_mask[:, :, 0].sum(1)
     assert set(ks.tolist()) == {0, 1, 2}  # k drawn from the inclusive range
-    assert torch.equal(keep[:, :, 0], torch.arange(3) < ks[:, None])  # the first k frames
+    assert torch.equal(context_mask[:, :, 0], torch.arange(3) < ks[:, None])  # the first k frames
     model.eval()
-    assert model.context_keep(inputs) is None  # evaluation: no random context
+    assert model.context_mask_of(inputs) is None  # evaluation: no random context
 
 
 def test_bigfix_loss_excludes_given_frames():
@@ -182,8 +184,8 @@ def test_bigfix_loss_excludes_given_frames():
     labels = torch.tensor([0, 2])
     out = model.loss(dict(tokens=tokens, labels=labels))
     flat = tokens.reshape(2, -1)
-    given = frame_keep_mask(GRID, 1).expand(2, -1)
-    ids = flat.masked_fill(~given, 8)  # every free position masked, given frame visible
+    context_mask = frame_context_mask(GRID, 1).expand(2, -1)
+    ids = flat.masked_fill(~context_mask, 8)  # every free position masked, given frame visible
     logits = model.transformer(ids, labels)
     ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), flat.flatten(), reduction='none')
     expected = ce.view(2, -1)[:, 16:].mean()
@@ -191,7 +193,7 @@ def test_bigfix_loss_excludes_given_frames():
     assert out['clean_acc'] == 0  # no clean visible free positions
 
 
-def test_bigfix_rejects_pipeline_corruption_without_keep_when_drawing_context():
+def test_bigfix_rejects_pipeline_corruption_without_context_mask_when_drawing_context():
     model = video_model(context_frames=(0, 1)).train()
     t = torch.randint(0, 8, (2, N))
     inputs = dict(input_ids=t, masked=torch.zeros(2, N, dtype=torch.bool),
@@ -199,7 +201,7 @@ def test_bigfix_rejects_pipeline_corruption_without_keep_when_drawing_context():
                   labels=torch.zeros(2, dtype=torch.long))
     with pytest.raises(ValueError, match='RandomTokenInjection'):
         model.loss(inputs)
-    inputs['keep'] = frame_keep_mask(GRID, 1).expand(2, -1)
+    inputs['context_mask'] = frame_context_mask(GRID, 1).expand(2, -1)
     assert torch.isfinite(model.loss(inputs)['loss'])
 
 
@@ -208,13 +210,14 @@ def test_validation_leaves_given_frames_out_of_the_loss():
     model = video_model(context_frames=(0, 2)).eval()
     tokens = torch.randint(0, 8, (2, *GRID))
     labels = torch.tensor([0, 2])
-    keep = frame_keep_mask(GRID, torch.tensor([1, 2]))  # (2, N): one and two given frames
-    inputs = dict(tokens=tokens, labels=labels, keep=keep)
+    context_mask = frame_context_mask(GRID, torch.tensor([1, 2]))  # (2, N): 1 and 2 given frames
+    inputs = dict(tokens=tokens, labels=labels, context_mask=context_mask)
     torch.manual_seed(1)
     stats = model.predict(inputs)
     torch.manual_seed(1)
     batch = model.corrupt(inputs)
-    assert not (batch.masked & keep).any() and not (batch.injected & keep).any()
+    assert not (batch.masked & context_mask).any()
+    assert not (batch.injected & context_mask).any()
     logits = model.transformer(batch.input_ids, labels)
     ce = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.target.flatten(),
                                            reduction='none').view(2, -1)
@@ -222,7 +225,7 @@ def test_validation_leaves_given_frames_out_of_the_loss():
         assert int(stats[i].num_tokens) == N - 16 * k
         assert torch.allclose(stats[i].ce_sum, ce[i, 16 * k:].sum(), rtol=1e-5)
         assert int(stats[i].clean_count) == int((~batch.masked[i] & ~batch.injected[i]
-                                                    & ~keep[i]).sum())
+                                                    & ~context_mask[i]).sum())
     with pytest.raises(ValueError, match=r'context_frames=\(0, 2\).*ContextFrames'):
         model.predict(dict(tokens=tokens, labels=labels))  # no given frames: not the task
 
@@ -241,11 +244,29 @@ def test_bigfix_sample_predict_and_decode_on_volumes():
     clips = model.decode(tokens)
     assert clips.shape == (2, 3, 3, 8, 8)  # (B, T, 3, H, W), downsample 2
     model.eval()
-    keep = frame_keep_mask(GRID, 1).expand(2, -1)
-    stats = model.predict(dict(tokens=tokens, labels=labels, keep=keep))
+    context_mask = frame_context_mask(GRID, 1).expand(2, -1)
+    stats = model.predict(dict(tokens=tokens, labels=labels, context_mask=context_mask))
     assert len(stats) == 2 and stats[0].num_tokens == N - 16
     with pytest.raises(ValueError, match='evaluate with tools/eval_video.py'):
         model.generate_datasamples(dict(num_batches=2))
+
+
+def test_generate_keeps_a_per_row_context_mask_across_batches():
+    """generate() slices a (B, N) context_mask with the batches; a mask without
+    context ids is refused, not ignored."""
+    from bigfix_mm.apis import generate
+    model = video_model().eval()
+    labels = torch.tensor([0, 1, 2, 0])
+    context = torch.randint(0, 8, (4, *GRID), generator=torch.Generator().manual_seed(2))
+    context_mask = torch.zeros(4, N, dtype=torch.bool)
+    gen = torch.Generator().manual_seed(3)
+    for row in range(4):  # 7 given positions, different ones per row
+        context_mask[row, torch.randperm(N, generator=gen)[:7]] = True
+    _, ids = generate(model, labels, context=context, context_mask=context_mask, batch_size=3,
+                      return_tokens=True)
+    assert torch.equal(ids.reshape(4, N)[context_mask], context.reshape(4, N)[context_mask])
+    with pytest.raises(ValueError, match='need the given token ids'):
+        generate(model, labels, context_mask=context_mask)
 
 
 def test_image_tokenizer_decode_of_volume_names_the_wrapper():

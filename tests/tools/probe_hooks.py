@@ -84,9 +84,9 @@ class CorruptionProbeHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         corrupt, batches = model.corrupt, self.batches
 
-        def recording_corrupt(inputs, generator=None, keep=None):
-            out = corrupt(inputs, generator=generator, keep=keep)
-            visible = ~out.masked if keep is None else ~out.masked & ~keep
+        def recording_corrupt(inputs, generator=None, context_mask=None):
+            out = corrupt(inputs, generator=generator, context_mask=context_mask)
+            visible = ~out.masked if context_mask is None else ~out.masked & ~context_mask
             batches.append(dict(injected=int(out.injected.sum()), visible=int(visible.sum()),
                                 max_id=int(out.target.max()), codebook_size=model.codebook_size))
             return out

@@ -10,7 +10,7 @@ import torch
 from bigfix_mm.utils.benchmark import (bench_sampling, bench_training, build_transformer,
                                        forward_flops, parse_size)
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 TOY = ['--device', 'cpu', '--train-sizes', '32x1x2', '--sample-sizes', '32x1x2', '--batch', '2',
        '--sample-batch', '2', '--grid', '4', '4', '--codebook-size', '16', '--num-classes', '3',
@@ -102,8 +102,7 @@ def test_head_cost_table_and_bit_head_cases():
     assert rows['softmax', 10]['train_flops'] == 2 * 384 * (2**10 + 1)
     assert rows['bit', 32]['params'] < 2 * rows['bit', 10]['params'] < rows['softmax', 10]['params']
     assert rows['bit', 16]['sample_flops'] < rows['softmax', 16]['sample_flops']
-    sys.path.insert(0, str(REPO / 'tools'))
-    import benchmark as tool
+    tool = load_tool('benchmark')
     lines = tool.main(['--cases', 'heads', 'train', '--head', 'bit', '--bit-width', '16',
                        '--bit-depth', '1', '--head-cost-bits', '10'] + TOY)
     assert [r['head'] for r in lines if r['case'] == 'heads'] == ['softmax', 'bit']

@@ -2,7 +2,6 @@
 tools/test.py (MMagic FID / IS) and a training run's load_from."""
 import json
 import math
-import runpy
 import subprocess
 import sys
 
@@ -14,7 +13,8 @@ from mmengine.runner import Runner
 from bigfix_mm.apis import init_model
 from ..evaluation.random_inception import write_random_inception
 from bigfix_mm.models.convert_halton_maskgit import ConversionError
-from ..conftest import HALTON_MASKGIT_ROOT, REPO, requires_cifar, requires_halton_maskgit
+from ..conftest import (HALTON_MASKGIT_ROOT, REPO, load_tool, requires_cifar,
+                        requires_halton_maskgit)
 from .test_train import small_cfg
 
 # the authors' tiny random network: 64 codes, 8x8 tokens, 10 classes; RGB levels 4**3 = 64
@@ -36,24 +36,10 @@ def run(*args, **kw):
     return proc.stdout
 
 
-def run_tool(name: str, *args) -> None:
-    """Run tools/<name> in this process (as ``__main__``, with ``args`` as its argv)."""
-    argv = [str(REPO / 'tools' / name), *map(str, args)]
-    old = sys.argv
-    sys.argv = argv
-    try:
-        runpy.run_path(argv[0], run_name='__main__')
-    except SystemExit as stop:
-        if stop.code not in (0, None):
-            raise
-    finally:
-        sys.argv = old
-
-
 @pytest.fixture(scope='module')
 def converted(tmp_path_factory):
     work = tmp_path_factory.mktemp('halton_tool')
-    convert = runpy.run_path(str(REPO / 'tools' / 'convert_halton_maskgit.py'))['main']
+    convert = load_tool('convert_halton_maskgit').main
     assert convert([str(HALTON_MASKGIT_ROOT / 'tiny_random.pth'), str(work / 'tiny.pth'),
                     '--heads', '4']) == 0
     config = work / 'tiny_halton.py'
@@ -68,7 +54,7 @@ def transformer_state(path) -> dict:
 @requires_halton_maskgit
 def test_tool_refuses_a_file_that_does_not_fit(tmp_path):
     torch.save({'model_state_dict': {'tok_emb.weight': torch.zeros(65, 96)}}, tmp_path / 'bad.pth')
-    convert = runpy.run_path(str(REPO / 'tools' / 'convert_halton_maskgit.py'))['main']
+    convert = load_tool('convert_halton_maskgit').main
     with pytest.raises(ConversionError, match='cls_emb.weight'):
         convert([str(tmp_path / 'bad.pth'), str(tmp_path / 'out.pth')])
     assert not (tmp_path / 'out.pth').exists()
@@ -80,14 +66,13 @@ def test_init_model_and_sample_tool_accept_the_converted_checkpoint(converted, t
     model = init_model(str(config), str(ckpt))
     expected = transformer_state(ckpt)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in expected.items())
-    run_tool('sample.py', config, ckpt, '--num', '4', '--labels', '0', '1', '--device', 'cpu',
-             '--out', tmp_path / 'samples')
+    load_tool('sample').main([str(config), str(ckpt), '--num', '4', '--labels', '0', '1',
+                              '--device', 'cpu', '--out', str(tmp_path / 'samples')])
     assert len(list((tmp_path / 'samples').glob('0*_class*.png'))) == 4
     assert (tmp_path / 'samples' / 'grid.png').is_file()
 
 
 @requires_halton_maskgit
-@requires_cifar
 def test_load_from_starts_training_from_the_converted_weights(converted, tmp_path):
     _, config, ckpt = converted
     cfg = small_cfg(tmp_path, max_iters=1)

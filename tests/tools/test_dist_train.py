@@ -11,7 +11,7 @@ import pytest
 
 import torch
 
-from ..conftest import REPO, requires_cifar
+from ..conftest import REPO
 from ..conftest import small_cfg
 
 
@@ -53,7 +53,6 @@ def probe_config(work: Path, max_iters: int = 4) -> Path:
 
 
 @pytest.mark.slow  # a real tool process, over 10 s
-@requires_cifar
 def test_two_process_ddp_on_cpu(tmp_path):
     work = tmp_path / 'work'
     config = probe_config(work)
@@ -85,7 +84,7 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert not [w for w in ranks[1]['writes'] if w.endswith('.pth')]
     assert sorted(p.name for p in work.glob('*.pth')) == ['iter_2.pth', 'iter_4.pth']
 
-    # the global batch is checked at the start (the quick config states 1 x 32 x 1)
+    # the global batch is checked at the start (the config states 1 x 32 x 1)
     log = next(work.glob('*/*.log')).read_text()
     assert "global batch 8 (2 x 4 x 1) differs from the config's auto_scale_lr" in log
     # validation ran (DefaultSampler shards, results gathered on rank 0)

@@ -91,8 +91,9 @@ def test_killed_run_resumes_to_the_same_file(setup):
     # a real SIGKILL right after chunk 1 of 3 (4 images each) is recorded
     script = textwrap.dedent(f"""
         import os, signal, sys
-        sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'tools')!r}]
-        import extract_tokens as et
+        sys.path.insert(0, {str(REPO)!r})
+        from tests.conftest import load_tool
+        et = load_tool('extract_tokens')
         from mmengine.config import Config
         tok, ds, desc = et.build_from_config(Config.fromfile({str(cfg)!r}), 'train')
         kill = lambda c: os.kill(os.getpid(), signal.SIGKILL) if c == 1 else None

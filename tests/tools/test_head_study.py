@@ -1,17 +1,15 @@
 """tools/head_study.py: the head twins' configs and the interval summary."""
 import math
-import sys
 
 import pytest
 from mmengine.config import Config
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO, requires_cifar
+from fixing_study.cells import make_cells
+from ..conftest import REPO, load_tool, requires_cifar
 
-sys.path.insert(0, str(REPO / 'tools'))
-import head_study as hs  # noqa: E402
-from fixing_study.cells import make_cells  # noqa: E402
+hs = load_tool('head_study')
 
 
 def test_twins_differ_only_in_the_head():
@@ -81,3 +79,18 @@ def test_fix_ratio_applies_to_the_fixing_samplers_only():
     assert halton.fix_ratio is None and fix.fix_ratio == 0.2
     assert fix.sampler_cfg()['fix_ratio'] == 0.2
     assert [c.fix_ratio for c in hs.head_cells(hs.parse_args(['cfg.py']))] == [None, None]
+
+
+def test_reading_states_a_direction_only_where_the_interval_excludes_zero():
+    cells = make_cells(['halton'], [8], [1.0])
+    name = cells[0].name
+    # FD: the bit head lower by 1.0 +- 0.1 in every seed; accuracy: differences of both signs
+    results = {}
+    for s, (fd_gap, acc_gap) in enumerate([(-1.0, 3.0), (-1.1, -2.0), (-0.9, 0.5)]):
+        results[hs.run_name('softmax', s)] = {name: {'FD/fd': 20.0, 'cls/acc': 50.0}}
+        results[hs.run_name('bit', s)] = {name: {'FD/fd': 20.0 + fd_gap,
+                                                 'cls/acc': 50.0 + acc_gap}}
+    fd_line, acc_line = hs.reading(results, cells, [0, 1, 2])
+    assert 'the bit head better than the softmax head (FD lower)' in fd_line
+    assert 'no difference detected' in acc_line
+    assert 'fewer than 2' in hs.reading(results, cells, [0])[0]

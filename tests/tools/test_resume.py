@@ -10,7 +10,7 @@ from typing import Dict
 
 import pytest
 
-from ..conftest import REPO, requires_cifar
+from ..conftest import REPO
 from .test_dist_train import run_tool, subprocess_env
 from ..conftest import small_cfg
 
@@ -18,7 +18,7 @@ TRAIN = str(REPO / 'tools' / 'train.py')
 
 
 def resume_config(path: Path, work: Path, pause_at: int = -1, num_workers: int = 0) -> Path:
-    """The quick config shrunk: 8 iterations, validation and checkpoints every 2."""
+    """The synthetic-shapes config shrunk: 8 iterations, validation and checkpoints every 2."""
     cfg = small_cfg(work, max_iters=8)
     cfg.log_processor.custom_cfg = [dict(data_src='loss', method_name='mean', window_size=1)]
     cfg.train_dataloader.num_workers = num_workers
@@ -68,7 +68,6 @@ def kill_after_checkpoint(config: Path, work: Path, env: dict, timeout: float = 
     pytest.param(1, marks=pytest.mark.slow),
 ])
 @pytest.mark.slow  # a real tool process, over 10 s
-@requires_cifar
 def test_kill9_then_resume_gives_the_uninterrupted_losses(tmp_path, num_workers):
     env = subprocess_env()
     clean, broken = tmp_path / 'clean', tmp_path / 'broken'
@@ -108,7 +107,6 @@ def test_kill9_then_resume_gives_the_uninterrupted_losses(tmp_path, num_workers)
 
 
 @pytest.mark.slow  # a real tool process, over 10 s
-@requires_cifar
 def test_resume_skips_a_truncated_newest_checkpoint(tmp_path):
     """iter_4.pth cut short: --resume warns naming it and continues from iter_2.pth."""
     from mmengine.config import Config

@@ -7,8 +7,7 @@ import pytest
 from mmengine.runner import Runner
 from PIL import Image
 
-from ..conftest import REPO, requires_cifar
-from ..conftest import small_cfg
+from ..conftest import REPO, SMALL_CONFIG, load_tool, small_cfg
 
 CAPTION_MAX = 60  # pixels of caption above the hook's grids
 
@@ -22,7 +21,6 @@ def trained(tmp_path_factory):
     return work
 
 
-@requires_cifar
 def test_hook_writes_side_by_side_grids_and_statistics(trained):
     grids = sorted((trained / 'samples').glob('*.png'))
     assert [g.name for g in grids] == ['iter_2.png', 'iter_4.png', 'val_iter_2.png',
@@ -39,9 +37,8 @@ def test_hook_writes_side_by_side_grids_and_statistics(trained):
 
 
 @pytest.mark.slow  # a real tool process, over 10 s
-@requires_cifar
 def test_sample_tool_writes_n_images_and_is_seeded(trained, tmp_path):
-    config = trained / 'bigfix_cifar10_quick.py'
+    config = trained / SMALL_CONFIG.name  # the Runner's dump
     ckpt = trained / 'iter_4.pth'
 
     def sample(out, seed, *extra):
@@ -51,12 +48,51 @@ def test_sample_tool_writes_n_images_and_is_seeded(trained, tmp_path):
         subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
         return sorted(p for p in out.glob('0*.png'))
 
-    a = sample(tmp_path / 'a', 0, '--sampler', 'TokenFixingSampler', '--fix', 'all')
-    b = sample(tmp_path / 'b', 0, '--sampler', 'TokenFixingSampler', '--fix', 'all')
+    a = sample(tmp_path / 'a', 0, '--sampler', 'fix_all')
+    b = sample(tmp_path / 'b', 0, '--sampler', 'fix_all')
     assert len(a) == 5 and (tmp_path / 'a' / 'grid.png').is_file()
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
-    c = sample(tmp_path / 'c', 0, '--sampler', 'HaltonSampler', '--labels', '1', '2')
+    c = sample(tmp_path / 'c', 0, '--sampler', 'halton', '--labels', '1', '2')
     assert [p.name.split('_class')[1] for p in c] == ['1.png', '2.png', '1.png', '2.png', '1.png']
+
+
+def test_sample_tool_samples_the_named_preset_with_its_overrides(trained, tmp_path):
+    """--sampler PRESET --fix-ratio: the images of that preset built by the preset table;
+    --steps / --cfg left out take the config's sampler values (8 steps, w = 1)."""
+    from bigfix_mm.apis import generate, init_model
+    from bigfix_mm.models.samplers import sampler_config
+    from bigfix_mm.utils.images import to_uint8
+    config, ckpt = trained / SMALL_CONFIG.name, trained / 'iter_4.pth'
+    tool = load_tool('sample')
+
+    def sample(out, *extra):
+        tool.main([str(config), str(ckpt), '--num', '3', '--labels', '1', '2', '--seed', '3',
+                   '--device', 'cpu', '--out', str(out), *extra])
+        return np.stack([np.asarray(Image.open(p)) for p in sorted(out.glob('0*.png'))])
+
+    low = sample(tmp_path / 'low', '--sampler', 'fix_low', '--fix-ratio', '0.5')
+    model = init_model(str(config), str(ckpt))
+    assert (model.sampler_cfg['steps'], model.sampler_cfg['cfg_scale']) == (8, 1.0)
+    expected = generate(model, [1, 2, 1], seed=3, sampler=sampler_config(
+        'fix_low', steps=8, cfg_scale=1.0, fix_ratio=0.5))
+    assert np.array_equal(low, to_uint8(expected))
+    plain = sample(tmp_path / 'plain', '--sampler', 'halton')  # its twin: same order, no fixing
+    assert not np.array_equal(low, plain)
+
+
+def test_sample_tool_refuses_an_unknown_preset_and_lists_the_names(tmp_path, capsys):
+    tool = load_tool('sample')
+    for bad in (['--sampler', 'TokenFixingSampler'], ['--fix-ratio', '0.2'],
+                ['--sampler', 'halton', '--fix-ratio', '0.2']):
+        with pytest.raises(SystemExit) as err:  # refused before any file is read
+            tool.main(['missing.py', 'missing.pth', '--out', str(tmp_path / 'out'), *bad])
+        assert err.value.code == 2
+    stderr = capsys.readouterr().err
+    assert "argument --sampler: invalid choice: 'TokenFixingSampler' (choose from 'maskgit', " \
+        "'halton', 'fix_all', 'fix_low', 'maskgit_fix_low')" in stderr
+    assert '--fix-ratio / --fix-window override a preset: name one with --sampler' in stderr
+    assert "fix_ratio=0.2 given for preset 'halton', which never fixes" in stderr
+    assert not (tmp_path / 'out').exists()
 
 
 def test_hook_caption_names_each_half_with_steps_and_cfg():
@@ -71,11 +107,10 @@ def test_hook_caption_names_each_half_with_steps_and_cfg():
         'HaltonSampler, 4 steps, CFG 2.5'
 
 
-@requires_cifar
 @pytest.mark.parametrize('steps', [0, pytest.param(1000, marks=pytest.mark.slow)])
 def test_sample_tool_refuses_steps_outside_one_to_the_token_count(trained, tmp_path, steps):
     cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
-           str(trained / 'bigfix_cifar10_quick.py'), str(trained / 'iter_4.pth'), '--num', '2',
+           str(trained / SMALL_CONFIG.name), str(trained / 'iter_4.pth'), '--num', '2',
            '--steps', str(steps), '--device', 'cpu', '--out', str(tmp_path / 'out')]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr[-3000:]

@@ -7,10 +7,10 @@ from typing import List
 
 import pytest
 
-from ..conftest import REPO, requires_cifar
+from ..conftest import REPO, SMALL_CONFIG
 from .test_dist_train import run_tool, subprocess_env
 
-QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'  # injects in the data pipeline
+IMAGES = SMALL_CONFIG  # injects in the data pipeline
 VIDEO = REPO / 'configs' / 'bigfix_synthetic_video.py'  # injects batched in the model
 
 
@@ -39,16 +39,14 @@ log_level = 'WARNING'
     return batches
 
 
-@pytest.mark.parametrize('config', [pytest.param(QUICK, marks=requires_cifar),
-                                    pytest.param(VIDEO, marks=pytest.mark.slow)],
+@pytest.mark.parametrize('config', [IMAGES, pytest.param(VIDEO, marks=pytest.mark.slow)],
                          ids=['pipeline', 'model'])
 def test_p0_injects_nothing_in_any_batch(tmp_path, config):
     batches = train(tmp_path, config, ['model.injection.injection_prob=0'])
     assert all(b['visible'] > 0 and b['injected'] == 0 for b in batches), batches
 
 
-@pytest.mark.parametrize('config', [pytest.param(QUICK, marks=requires_cifar),
-                                    pytest.param(VIDEO, marks=pytest.mark.slow)],
+@pytest.mark.parametrize('config', [IMAGES, pytest.param(VIDEO, marks=pytest.mark.slow)],
                          ids=['pipeline', 'model'])
 def test_p_half_injects_half_the_visible_tokens(tmp_path, config):
     # uniform ids: a drawn id equals the clean one with probability 1/K only

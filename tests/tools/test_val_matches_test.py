@@ -7,7 +7,7 @@ from typing import Dict
 
 import pytest
 
-from ..conftest import REPO, requires_cifar
+from ..conftest import REPO
 from .test_dist_train import run_tool, subprocess_env
 from .test_train import small_cfg
 
@@ -27,7 +27,6 @@ def metrics_of_test_run(work: Path) -> dict:
     return json.loads(log.read_text().splitlines()[-1])
 
 
-@requires_cifar
 @pytest.mark.slow  # the mechanism: tests/engine/test_log_processor.py (default suite)
 def test_validation_during_training_equals_test_of_each_checkpoint(tmp_path):
     """Two validations (iterations 2 and 4; data-loader workers persist between them,

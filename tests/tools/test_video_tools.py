@@ -123,20 +123,21 @@ def test_eval_video_refuses_fvd_off_16_frames_and_unnamed_context_split(checkpoi
 
 def test_frame_prediction_validation_gives_context_and_scores_the_rest():
     from mmengine.dataset import default_collate
-    from bigfix_mm.models.context import frame_keep_mask
+    from bigfix_mm.models.context import frame_context_mask
     from bigfix_mm.registry import DATASETS, MODELS
     cfg = resolve_config(Config.fromfile(str(CONFIG)))
     assert cfg.model.context_frames == cfg.context_frames == (0, 2)
     cfg.val_dataloader.dataset.num_samples = 12
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
     batch = default_collate([dataset[i] for i in range(12)])
-    keep = batch['inputs']['keep'].flatten(1)  # (B, N), drawn per clip as in training
-    ks = keep.view(12, 8, 64)[:, :, 0].sum(1)
-    assert set(ks.tolist()) == {0, 1, 2} and torch.equal(keep, frame_keep_mask(cfg.model.transformer.grid, ks))
-    assert not (batch['inputs']['masked'].flatten(1) & keep).any()
-    assert not (batch['inputs']['injected'].flatten(1) & keep).any()
+    context_mask = batch['inputs']['context_mask'].flatten(1)  # (B, N), drawn per clip
+    ks = context_mask.view(12, 8, 64)[:, :, 0].sum(1)
+    assert set(ks.tolist()) == {0, 1, 2}
+    assert torch.equal(context_mask, frame_context_mask(cfg.model.transformer.grid, ks))
+    assert not (batch['inputs']['masked'].flatten(1) & context_mask).any()
+    assert not (batch['inputs']['injected'].flatten(1) & context_mask).any()
     again = default_collate([dataset[i] for i in range(12)])
-    assert torch.equal(again['inputs']['keep'], batch['inputs']['keep'])  # seeded
+    assert torch.equal(again['inputs']['context_mask'], batch['inputs']['context_mask'])  # seeded
     model_cfg = cfg.model.to_dict()
     model_cfg['transformer'].update(width=16, depth=1, heads=2)
     model = MODELS.build(model_cfg).eval()
@@ -147,8 +148,8 @@ def test_frame_prediction_validation_gives_context_and_scores_the_rest():
                                            reduction='none').view(12, -1)
     for i, s in enumerate(stats):
         assert int(s.num_tokens) == 512 - 64 * int(ks[i])
-        assert torch.allclose(s.ce_sum, ce[i][~keep[i]].sum(), rtol=1e-4)
-    del batch['inputs']['keep']
+        assert torch.allclose(s.ce_sum, ce[i][~context_mask[i]].sum(), rtol=1e-4)
+    del batch['inputs']['context_mask']
     with pytest.raises(ValueError, match="gives no frames.*ContextFrames"):
         model.val_step(batch)
 

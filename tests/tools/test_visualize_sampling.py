@@ -8,13 +8,13 @@ from mmengine.config import Config
 from PIL import Image
 
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO
+from ..conftest import REPO, SMALL_CONFIG
 from .test_dist_train import subprocess_env
 
 
 @pytest.mark.slow  # a real tool process, over 10 s
 def test_visualizer_writes_png_strip_and_gif(tmp_path):
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick.py'))
+    cfg = Config.fromfile(str(SMALL_CONFIG))
     cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)
     config = tmp_path / 'tiny.py'
     cfg.dump(str(config))

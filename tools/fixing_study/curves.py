@@ -1,8 +1,9 @@
 """Training curves from MMEngine's json scalar logs, plotted to PNG."""
 import json
-import os
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
+
+from .plots import save_figure
 
 # (log key, panel title, which lines: 'train' or 'val')
 PANELS: Sequence[Tuple[str, str, str]] = (
@@ -77,9 +78,4 @@ def plot_training_curves(runs: Dict[str, str], out_png: str,
         if ax.lines:
             ax.legend(fontsize=8)
     fig.tight_layout()
-    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f'{out_png}.tmp.{os.getpid()}.png'
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out_png)
-    return out_png
+    return save_figure(fig, out_png, dpi=110)

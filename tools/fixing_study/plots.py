@@ -1,20 +1,19 @@
 """The study's figures: FD against steps with error bars, and image grids."""
-import os
-from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bigfix_mm.utils.files import atomic_path
+
 from .cells import Cell
 
 
-def _save(fig, out_png: str) -> str:
+def save_figure(fig, out_png: str, dpi: int = 100) -> str:
+    """Write ``fig`` to ``out_png`` atomically and close it."""
     import matplotlib.pyplot as plt
-    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f'{out_png}.tmp.{os.getpid()}.png'
-    fig.savefig(tmp, dpi=100)
+    with atomic_path(out_png) as tmp:  # keeps the .png suffix: matplotlib picks the format
+        fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
-    os.replace(tmp, out_png)
     return out_png
 
 
@@ -69,7 +68,7 @@ def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
             if ax.lines:
                 ax.legend(fontsize=7)
     fig.tight_layout()
-    return _save(fig, out_png)
+    return save_figure(fig, out_png)
 
 
 def plot_grid(rows: Dict[str, np.ndarray], out_png: str, title: str = '', scale: int = 2) -> str:
@@ -98,4 +97,4 @@ def plot_grid(rows: Dict[str, np.ndarray], out_png: str, title: str = '', scale:
     if title:
         axes[0, 0].set_title(title, fontsize=9)
     fig.tight_layout()
-    return _save(fig, out_png)
+    return save_figure(fig, out_png)

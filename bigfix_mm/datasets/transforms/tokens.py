@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from bigfix_mm.models.context import check_frame_range, frame_keep_mask, sample_context_frames
+from bigfix_mm.models.context import check_frame_range, frame_context_mask, sample_context_frames
 from bigfix_mm.models.injection import TokenInjector
 from bigfix_mm.registry import MODELS, TRANSFORMS
 
@@ -56,7 +56,8 @@ class ContextFrames(BaseTransform):
         seed: if set, sample ``i`` draws k with seed ``seed + sample_idx``
             (deterministic validation); else the worker's global RNG is used.
 
-    Reads ``tokens`` ((T, H, W) int64); adds ``keep`` ((T, H, W) bool).
+    Reads ``tokens`` ((T, H, W) int64); adds ``context_mask`` ((T, H, W) bool,
+    True at the given frames).
     """
 
     def __init__(self, frame_range: Sequence[int], seed: Optional[int] = None):
@@ -73,7 +74,7 @@ class ContextFrames(BaseTransform):
         if self.seed is not None:
             generator = torch.Generator().manual_seed(self.seed + int(results.get('sample_idx', 0)))
         k = sample_context_frames(1, self.frame_range, generator)  # (1,)
-        results['keep'] = frame_keep_mask(shape, k)[0].reshape(shape)
+        results['context_mask'] = frame_context_mask(shape, k)[0].reshape(shape)
         return results
 
 
@@ -119,10 +120,11 @@ class RandomTokenInjection(BaseTransform):
         generator = None
         if self.seed is not None:
             generator = torch.Generator().manual_seed(self.seed + int(results.get('sample_idx', 0)))
-        keep = results.get('keep')
-        keep = None if keep is None else torch.as_tensor(keep).reshape(1, -1)
+        context_mask = results.get('context_mask')  # (T, H, W) bool from ContextFrames
+        if context_mask is not None:
+            context_mask = torch.as_tensor(context_mask).reshape(1, -1)
         out = self.injector(tokens.reshape(1, -1), grid=shape if tokens.dim() >= 2 else None,
-                            generator=generator, keep=keep)
+                            generator=generator, context_mask=context_mask)
         for key, value in out._asdict().items():
             results[key] = value.reshape(shape)
         return results
@@ -143,7 +145,7 @@ class PackTokenInputs(BaseTransform):
     """
 
     def __init__(self, keys: Sequence[str] = ('tokens', 'input_ids', 'masked', 'injected', 'target',
-                                              'keep', 'img'),
+                                              'context_mask', 'img'),
                  gt_img: bool = False):
         self.keys = tuple(keys)
         self.gt_img = bool(gt_img)

@@ -1,5 +1,6 @@
 from .fixing_sampler_hook import FixingSamplerHook, fixing_statistics
 from .global_batch_hook import GlobalBatchHook
+from .loop_timer_hook import LoopTimerHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['FixingSamplerHook', 'GlobalBatchHook', 'RNGStateHook', 'fixing_statistics']
+__all__ = ['FixingSamplerHook', 'GlobalBatchHook', 'LoopTimerHook', 'RNGStateHook', 'fixing_statistics']

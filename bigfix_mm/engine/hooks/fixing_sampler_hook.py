@@ -13,6 +13,10 @@ from bigfix_mm.utils.images import make_grid_uint8, save_png
 from bigfix_mm.utils.sampling_figures import labelled_halves, sampler_label
 from bigfix_mm.utils.video import make_video_grid_uint8
 
+# the two samplers without ``sampler`` / ``baseline`` in the config
+DEFAULT_SAMPLER = dict(type='TokenFixingSampler', steps=8)
+DEFAULT_BASELINE = dict(type='HaltonSampler', steps=8)
+
 
 @HOOKS.register_module()
 class FixingSamplerHook(Hook):
@@ -51,8 +55,8 @@ class FixingSamplerHook(Hook):
         self.interval = interval
         self.num_samples = num_samples
         self.seed = seed
-        self.sampler = MODELS.build(sampler or dict(type='TokenFixingSampler', steps=8))
-        self.baseline = MODELS.build(baseline or dict(type='HaltonSampler', steps=8))
+        self.sampler = MODELS.build(dict(sampler or DEFAULT_SAMPLER))
+        self.baseline = MODELS.build(dict(baseline or DEFAULT_BASELINE))
         self.overrides = dict(steps=steps, cfg_scale=cfg_scale)
         self.out_dir = out_dir
 
@@ -74,6 +78,10 @@ class FixingSamplerHook(Hook):
             stats = self.sample_and_save(runner, f'val_iter_{runner.iter}')
         finally:
             self._in_val_epoch = False
+        # MMEngine's RuntimeInfoHook (VERY_HIGH priority) has already copied the metrics into
+        # the message hub that the logger reads: the statistics go there too
+        for key, value in stats.items():
+            runner.message_hub.update_scalar(f'val/{key}', value)
         if metrics is not None:
             metrics.update(stats)
 

@@ -146,24 +146,25 @@ class TokenSampler:
         return self._order_cache[key]
 
     def halton_free_step_table(self, grid: Tuple[int, int, int], counts: List[int],
-                               keep: torch.Tensor,
+                               context_mask: torch.Tensor,
                                shifts: Optional[torch.Tensor] = None) -> torch.Tensor:
         """(B, N) int64 reveal step of each free position along the Halton order
-        restricted to the positions not in ``keep`` (B, N) bool; -1 where kept.
+        restricted to the free positions (``context_mask`` (B, N) bool False); -1 at
+        given positions.
         ``shifts`` (B,) int64 rolls each sample's order (``randomize``)."""
-        key = (grid, 'order', str(keep.device))
+        key = (grid, 'order', str(context_mask.device))
         if key not in self._order_cache:
-            self._order_cache[key] = halton_order(grid).to(keep.device)
-        order = self._order_cache[key].expand_as(keep)  # (B, N)
+            self._order_cache[key] = halton_order(grid).to(context_mask.device)
+        order = self._order_cache[key].expand_as(context_mask)  # (B, N)
         if shifts is not None:  # torch.roll(order, s): new[j] = order[(j - s) mod N]
             n = order.shape[1]
-            idx = (torch.arange(n, device=keep.device) - shifts.unsqueeze(1)) % n
+            idx = (torch.arange(n, device=context_mask.device) - shifts.unsqueeze(1)) % n
             order = order.gather(1, idx)
-        free_in_order = (~keep).gather(1, order).long()  # (B, N) in reveal order
+        free_in_order = (~context_mask).gather(1, order).long()  # (B, N) in reveal order
         rank_in_order = free_in_order.cumsum(1) - 1  # rank among the free positions
         rank = torch.empty_like(rank_in_order).scatter_(1, order, rank_in_order)
-        step = torch.bucketize(rank, torch.tensor(counts, device=keep.device), right=True)
-        return step.masked_fill(keep, -1)
+        step = torch.bucketize(rank, torch.tensor(counts, device=context_mask.device), right=True)
+        return step.masked_fill(context_mask, -1)
 
     # -------------------------------------------------------------------- loop
     @torch.no_grad()
@@ -176,7 +177,7 @@ class TokenSampler:
                  return_trace: bool = False,
                  context: Optional[torch.Tensor] = None,
                  context_frames: Optional[int] = None,
-                 keep: Optional[torch.Tensor] = None):
+                 context_mask: Optional[torch.Tensor] = None):
         """Generate token grids.
 
         Args:
@@ -186,11 +187,12 @@ class TokenSampler:
             steps, cfg_scale: per-call overrides.
             return_trace: also return per-step ``placed`` / ``changed`` masks.
             context: given ids (B, T, H, W) int64, or only the first frames
-                (B, k, H, W); positions given by ``context_frames`` / ``keep``
-                start placed and are never revealed, fixed nor changed.
+                (B, k, H, W); the positions given by ``context_frames`` or
+                ``context_mask`` start placed and are never revealed, fixed nor
+                changed.
             context_frames: k, the first k frames of ``context`` are given.
-            keep: (B, N) / (N,) bool given positions instead of ``context_frames``
-                (the same count in every row). See
+            context_mask: (B, N) / (N,) bool, True at given positions, instead of
+                ``context_frames`` (the same count in every row). See
                 :func:`bigfix_mm.models.context.resolve_context`.
 
         Returns:
@@ -209,8 +211,9 @@ class TokenSampler:
         device = labels.device
         bsz = labels.shape[0]
 
-        given, context = resolve_context(grid, bsz, k, context, context_frames, keep, device)
-        num_free = num_tokens - (int(given[0].sum()) if given is not None else 0)
+        context_mask, context = resolve_context(grid, bsz, k, context, context_frames,
+                                                context_mask, device)  # (B, N) bool, (B, N) ids
+        num_free = num_tokens - (int(context_mask[0].sum()) if context_mask is not None else 0)
         counts = self.reveal_counts(num_free, steps)
         weights = self.cfg_weights(steps, cfg_scale)
         temps = self.temperatures(steps)
@@ -220,20 +223,21 @@ class TokenSampler:
         step_of = None
         if self.reveal == 'halton' and self.randomize:
             shifts = torch.randint(0, num_tokens, (bsz, ), generator=generator, device=device)
-            free = given if given is not None else torch.zeros(bsz, num_tokens, dtype=torch.bool,
-                                                                device=device)
-            step_of = self.halton_free_step_table(grid, counts, free, shifts)
+            mask = context_mask if context_mask is not None else torch.zeros(
+                bsz, num_tokens, dtype=torch.bool, device=device)  # nothing given
+            step_of = self.halton_free_step_table(grid, counts, mask, shifts)
         elif self.reveal == 'halton':
             step_of = (self.halton_step_table(grid, counts, device).unsqueeze(0).expand(bsz, -1)
-                       if given is None else self.halton_free_step_table(grid, counts, given))
+                       if context_mask is None
+                       else self.halton_free_step_table(grid, counts, context_mask))
 
         ids = torch.full((bsz, num_tokens), mask_id, dtype=torch.long, device=device)
         placed = torch.zeros(bsz, num_tokens, dtype=torch.bool, device=device)
-        if given is not None:  # given tokens start placed and are never candidates to fix
-            ids = torch.where(given, context, ids)
-            placed = given.clone()
+        if context_mask is not None:  # given tokens start placed and are never candidates to fix
+            ids = torch.where(context_mask, context, ids)
+            placed = context_mask.clone()
         else:
-            given = torch.zeros_like(placed)
+            context_mask = torch.zeros_like(placed)
         trace_placed, trace_changed, trace_ids = [], [], []
         labels = labels.long()
         null = torch.full_like(labels, transformer.num_classes)
@@ -260,11 +264,11 @@ class TokenSampler:
                 new = topk_mask(conf, n_new)
 
             if fixing[t] and self.fix == 'all':
-                fix = placed & ~given
+                fix = placed & ~context_mask
             elif fixing[t] and self.fix == 'low_confidence':
                 n_fix = int(self.fix_ratio * (counts[t - 1] if t else 0))
                 current = dist.log_prob(ids.clamp(max=k - 1))  # (B, N)
-                current = current.masked_fill(~placed | given, float('inf'))
+                current = current.masked_fill(~placed | context_mask, float('inf'))
                 fix = topk_mask(-current, n_fix)
             else:
                 fix = torch.zeros_like(placed)

@@ -14,6 +14,7 @@ builds it. Names:
 """
 from typing import Dict, Optional
 
+from bigfix_mm.errors import InputValueError
 from bigfix_mm.registry import MODELS
 
 SAMPLER_PRESETS: Dict[str, dict] = {
@@ -36,19 +37,20 @@ def sampler_config(name: str, steps: Optional[int] = None, cfg_scale: Optional[f
                    **overrides) -> dict:
     """The config of preset ``name`` with ``steps``, ``cfg_scale`` and other
     :class:`~bigfix_mm.models.samplers.base.TokenSampler` arguments overridden
-    (None values are left at the preset's / class default)."""
+    (None values are left at the preset's / class default). Unknown names and
+    overrides a preset cannot take raise :class:`~bigfix_mm.errors.InputValueError`."""
     if name not in SAMPLER_PRESETS:
-        raise ValueError(f'sampler preset {name!r} is not one of {sorted(SAMPLER_PRESETS)}')
+        raise InputValueError(f'sampler preset {name!r} is not one of {list(SAMPLER_PRESETS)}')
     cfg = dict(SAMPLER_PRESETS[name])
     extra = dict(steps=steps, cfg_scale=cfg_scale, **overrides)
     for key, value in extra.items():
         if value is None:
             continue
         if key in _FIXING_ONLY and 'fix' not in cfg:
-            raise ValueError(f'{key}={value!r} given for preset {name!r}, which never fixes; '
-                             f'use a fixing preset ({sorted(FIXING_TWINS)})')
+            raise InputValueError(f'{key}={value!r} given for preset {name!r}, which never fixes; '
+                                  f'use a fixing preset ({sorted(FIXING_TWINS)})')
         if key in ('type', 'reveal', 'fix'):
-            raise ValueError(f'{key} is what preset {name!r} is; pick another preset instead')
+            raise InputValueError(f'{key} is what preset {name!r} is; pick another preset instead')
         cfg[key] = list(value) if key == 'fix_window' else value
     return cfg
 

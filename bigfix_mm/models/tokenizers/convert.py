@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
-from bigfix_mm.utils.state_dict import mmengine_state_dict
+from bigfix_mm.utils.state_dict import layout_mismatches, mmengine_state_dict
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -148,19 +148,10 @@ def to_native(obj: Any, source: str = 'checkpoint', use_ema: bool = True) -> Sta
 def check_state_dict(model: torch.nn.Module, state: Mapping[str, torch.Tensor],
                      source: str = 'checkpoint') -> None:
     """Raise a ValueError listing missing / unexpected keys and shape mismatches."""
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    shapes = [f'{k}: file {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}'
-              for k in expected if k in state and state[k].shape != expected[k].shape]
-    if missing or unexpected or shapes:
-        lines = [f'{source} does not match the tokenizer architecture:']
-        if shapes:
-            lines.append(f'  shape mismatches ({len(shapes)}): ' + '; '.join(shapes[:5]))
-        if missing:
-            lines.append(f'  missing keys ({len(missing)}): ' + ', '.join(missing[:5]))
-        if unexpected:
-            lines.append(f'  unexpected keys ({len(unexpected)}): ' + ', '.join(unexpected[:5]))
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    lines = layout_mismatches(state, expected)
+    if lines:
+        lines.insert(0, f'{source} does not match the tokenizer architecture:')
         lines.append('  Choose the matching `arch` (e.g. llamagen-vq16, taming-f16-1024) or the '
                      'architecture kwargs the checkpoint was trained with.')
         raise ValueError('\n'.join(lines))

@@ -27,12 +27,13 @@ def test_context_frames_gives_whole_first_frames_before_injection():
     ks = []
     for idx in range(40):
         out = inj(give(dict(tokens=tokens, sample_idx=idx)))
-        keep = out['keep']
-        k = int(keep[:, 0, 0].sum())
-        assert torch.equal(keep, (torch.arange(4) < k)[:, None, None].expand(4, 3, 3))
-        assert torch.equal(out['input_ids'][keep], tokens[keep])  # given frames untouched
-        assert out['masked'][~keep].all()  # everything else masked (mask_ratio=1)
-        assert torch.equal(give(dict(tokens=tokens, sample_idx=idx))['keep'], keep)  # seeded
+        context_mask = out['context_mask']
+        k = int(context_mask[:, 0, 0].sum())
+        assert torch.equal(context_mask, (torch.arange(4) < k)[:, None, None].expand(4, 3, 3))
+        assert torch.equal(out['input_ids'][context_mask], tokens[context_mask])  # untouched
+        assert out['masked'][~context_mask].all()  # everything else masked (mask_ratio=1)
+        again = give(dict(tokens=tokens, sample_idx=idx))['context_mask']
+        assert torch.equal(again, context_mask)  # seeded
         ks.append(k)
     assert set(ks) == {1, 2, 3}
     with pytest.raises(ValueError, match=r'ContextFrames.frame_range=\(1, 4\).*T=4'):

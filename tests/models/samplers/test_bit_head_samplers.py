@@ -1,19 +1,17 @@
 import pytest
 import torch
 
+from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS, sampler_config
 from bigfix_mm.models.transformer import BidirectionalTransformer
 from bigfix_mm.registry import MODELS
 
 BITS = 10
 LABELS = torch.tensor([0, 1, 2, 0])
-SAMPLERS = [
-    dict(type='MaskGITSampler', steps=6),
-    dict(type='HaltonSampler', steps=6),
-    dict(type='TokenFixingSampler', steps=6, fix='all'),
-    dict(type='TokenFixingSampler', steps=6, fix='low_confidence', fix_ratio=0.3),
-    dict(type='TokenFixingSampler', steps=6, reveal='confidence', fix='low_confidence'),
-    dict(type='TokenFixingSampler', steps=6, fix='low_confidence', cfg_scale=2.0,
-         cfg_schedule='linear', temperature=(1.5, 0.5)),
+# every preset, and settings beyond them: guidance with its schedule, a temperature ramp
+SAMPLERS = [sampler_config(name, steps=6) for name in SAMPLER_PRESETS] + [
+    sampler_config('fix_low', steps=6, fix_ratio=0.3),
+    sampler_config('fix_low', steps=6, cfg_scale=2.0, cfg_schedule='linear',
+                   temperature=(1.5, 0.5)),
 ]
 
 
@@ -29,7 +27,7 @@ def transformer():
     return model
 
 
-@pytest.mark.parametrize('cfg', SAMPLERS, ids=lambda c: f"{c['type']}-{c.get('fix', '')}")
+@pytest.mark.parametrize('cfg', SAMPLERS, ids=lambda c: '-'.join(f'{v}' for v in c.values()))
 def test_every_sampler_returns_valid_ids_under_the_bit_head(cfg, transformer):
     sampler = MODELS.build(cfg)
     ids, trace = sampler(transformer, LABELS, generator=torch.Generator().manual_seed(0),

@@ -4,21 +4,12 @@ Two twins of a 1-block transformer trained for a few iterations, a handful of
 cells of 10 samples and 2 seeds, 200 real images; then a rerun that must reuse
 everything, and a rerun with one more seed that must compute only that seed.
 """
-import importlib.util
 import json
 
 import pytest
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
-from ...conftest import REPO, requires_cifar
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('fixing_study_tool',
-                                                  REPO / 'tools' / 'fixing_study.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ...conftest import REPO, load_tool, requires_cifar
 
 
 @pytest.mark.slow
@@ -36,7 +27,7 @@ def test_toy_study_trains_samples_scores_and_resumes(tmp_path):
             '--gen-batch-size', '5', '--fd-image-size', '32', '--real-limit', '200',
             '--classifier', str(classifier), '--results', str(results),
             '--images', str(tmp_path / 'docs' / 'images')]
-    tool = load_tool()
+    tool = load_tool('fixing_study')
     out = tool.main(argv)
     assert out['pending'] == []
     # 3 samplers x 2 steps x 2 CFG + 2 sweep cells, for both twins
