@@ -27,7 +27,6 @@ frame grid per setting under ``--out``.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import time
@@ -43,6 +42,7 @@ import torch  # noqa: E402
 
 from bigfix_mm.evaluation import video as V  # noqa: E402
 from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
+from bigfix_mm.utils.files import write_text_atomic  # noqa: E402
 
 REF_SPLITS = ('test', 'val')  # --ref-split auto: the first of these with video files
 
@@ -165,13 +165,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 real_clips_per_class=[int(per_class.min()), int(per_class.max())],
                 ref_split=ref_split, warnings=score.warnings,
                 torch_threads=torch.get_num_threads())
-    tmp = out / 'results.json.tmp'
-    tmp.write_text(json.dumps(dict(meta=meta, rows=rows), indent=2))
-    os.replace(tmp, out / 'results.json')
+    write_text_atomic(out / 'results.json', json.dumps(dict(meta=meta, rows=rows), indent=2))
     table = to_markdown(rows, keys)
     if score.warnings:
         table += ''.join(f'\nwarning: {w}\n' for w in score.warnings)
-    (out / 'results.md').write_text(table)
+    write_text_atomic(out / 'results.md', table)
     print(table)
     return 0
 

@@ -32,6 +32,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
+from bigfix_mm.utils.files import write_text_atomic  # noqa: E402
+
 HEADS = ('softmax', 'bit')
 METRICS = (('FD/fd', 'FD', 'lower'), ('cls/acc', 'acc %', 'higher'))
 
@@ -260,10 +262,7 @@ def main(argv=None) -> dict:
              *reading(results, cells, args.seeds), '',
              '## Training time', '',
              *training_times(runs, args.seeds), '']
-    os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
-    with open(args.results + '.tmp', 'w') as f:
-        f.write('\n'.join(lines))
-    os.replace(args.results + '.tmp', args.results)
+    write_text_atomic(args.results, '\n'.join(lines))
     print(f'[head study] wrote {args.results}')
     return results
 

@@ -76,12 +76,14 @@ def resolve_config(cfg: Config) -> Config:
     k = _codebook_owner(model, tr, refresh, problems)
     injection = dict(model.get('injection') or {})
     eval_injection = cfg.get('eval_injection')  # held-out corruption, when it differs
+    filled = set()  # transforms shared by two loaders (test_dataloader = val_dataloader)
     for split, dataset, path in _datasets(cfg):
         settings = injection if eval_injection is None or split == 'train_dataloader' \
             else dict(eval_injection)
         for i, t in enumerate(dataset.get('pipeline') or []):
-            if not isinstance(t, dict):
+            if not isinstance(t, dict) or id(t) in filled:
                 continue
+            filled.add(id(t))
             where = f'{path}.pipeline[{i}] ({t.get("type")})'
             if t.get('type') == 'RandomTokenInjection':
                 stated = {key: t[key] for key in INJECTION_KEYS if key in t}

@@ -47,6 +47,16 @@ def test_data_side_reads_the_model_facts():
     assert resolve_config(cfg).val_dataloader.dataset.pipeline[-2].injection_prob == 0.3
 
 
+
+def test_a_pipeline_shared_by_two_loaders_is_filled_once():
+    """`test_dataloader = val_dataloader` in a config can leave both loaders holding the
+    same transform dicts; filling them for one loader is not a second statement."""
+    cfg = Config.fromfile(str(QUICK))
+    cfg.test_dataloader.dataset.pipeline = cfg.val_dataloader.dataset.pipeline
+    resolve_config(cfg)
+    assert cfg.test_dataloader.dataset.pipeline[-2].injection_prob == 0.2
+
+
 @pytest.mark.parametrize('where, value, needle', [
     ('train_dataloader.dataset.pipeline.2.injection_prob', 0.5, 'injection is set in two places'),
     ('val_dataloader.dataset.pipeline.1.codebook_size', 216, 'injection is set in two places'),

@@ -3,11 +3,12 @@
 Only the section between :data:`CONTEXT_START` and :data:`CONTEXT_END` is
 hand-written; it is carried over from the existing page unchanged.
 """
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+
+from bigfix_mm.utils.files import write_text_atomic
 
 from .analysis import CellStats, Comparison, cell_stats, comparisons, make_draws
 from .cache import write_json
@@ -297,11 +298,7 @@ def write_page(args, study, cells: List[Cell], ref: Dict[str, np.ndarray], pilot
           '## Samples', '']
     for twin, png in grid_pngs.items():
         L += [f'![{twin} samples]({rel(png)})', '']
-    os.makedirs(results_dir, exist_ok=True)
-    tmp = f'{args.results}.tmp.{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(L).rstrip() + '\n')
-    os.replace(tmp, args.results)
+    write_text_atomic(args.results, '\n'.join(L).rstrip() + '\n')
     print(f'[study] wrote {args.results}', flush=True)
     summary = dict(pending=[[t, c.name] for t, c in pending], floor=floor, pilot=pilot,
                    val=vals, train_seconds=train_s, sample_seconds=sample_s,
@@ -336,9 +333,5 @@ def write_status_page(args, command: str, cells_text: List[str], runs: Dict[str,
                       'no validation yet.'))
     lines += ['', '## Context', '', CONTEXT_START, read_context(args.results), CONTEXT_END, '',
               '## Pending cells', '', *cells_text, '']
-    tmp = f'{args.results}.tmp.{os.getpid()}'
-    os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(lines))
-    os.replace(tmp, args.results)
+    write_text_atomic(args.results, '\n'.join(lines))
     return args.results

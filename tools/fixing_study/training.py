@@ -11,9 +11,33 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
+from bigfix_mm.utils.files import write_text_atomic
+
 from .cache import write_json
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+# Config entries that cannot change the trained weights: where the run lives, what it
+# logs, when it checkpoints, and what it validates or samples on the side.
+NOT_TRAINING = ('work_dir', 'launcher', 'resume', 'log_level', 'log_processor', 'visualizer',
+                'val_dataloader', 'val_evaluator', 'val_cfg', 'test_dataloader',
+                'test_evaluator', 'test_cfg')
+OBSERVING_HOOKS = ('timer', 'logger', 'checkpoint', 'visualization')  # default_hooks keys
+OBSERVING_HOOK_TYPES = ('FixingSamplerHook',)  # custom_hooks types
+
+
+def training_settings(cfg: Config) -> dict:
+    """The part of ``cfg`` that decides the trained weights (a run is reused when this is
+    unchanged): everything but :data:`NOT_TRAINING`, the observing default hooks and
+    the observing custom hooks. Read through the dumped text, as the stored config is."""
+    settings = Config.fromstring(cfg.pretty_text, '.py').to_dict()
+    for key in NOT_TRAINING:
+        settings.pop(key, None)
+    for key in OBSERVING_HOOKS:
+        settings.get('default_hooks', {}).pop(key, None)
+    settings['custom_hooks'] = [h for h in settings.get('custom_hooks', [])
+                                if h.get('type') not in OBSERVING_HOOK_TYPES]
+    return settings
 
 
 def twin_tag(name: str) -> str:
@@ -54,8 +78,9 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
     Each run's config is written to ``work_root/configs/`` and trained by
     ``tools/train.py --resume`` into ``work_root/train_<tag>``: an interrupted
     run continues from its last checkpoint; a finished one (its
-    ``iter_<iters>.pth`` and ``done.json`` exist and its config is unchanged)
-    is not started again. A changed config retrains from scratch.
+    ``iter_<iters>.pth`` and ``done.json`` exist and its :func:`training_settings`
+    are unchanged) is not started again. A changed training setting retrains from
+    scratch; a change elsewhere (logging, validation, side sampling) does not.
 
     Returns:
         name -> dict(work_dir, config, checkpoint, seconds).
@@ -70,8 +95,8 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
         cfg_path = osp.abspath(osp.join(work_root, 'configs', f'train_{tag}.py'))
         ckpt = osp.join(work_dir, f'iter_{iters}.pth')
         done = osp.join(work_dir, 'done.json')
-        text = cfg.pretty_text
-        same = osp.isfile(cfg_path) and open(cfg_path).read() == text
+        same = (osp.isfile(cfg_path) and
+                training_settings(Config.fromfile(cfg_path)) == training_settings(cfg))
         out[name] = dict(work_dir=work_dir, config=cfg_path, checkpoint=ckpt, done=done)
         if same and osp.isfile(ckpt) and osp.isfile(done):
             print(f'[study] {name}: finished training reused ({ckpt})', flush=True)
@@ -81,10 +106,7 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
             stale = osp.join(work_root, f'stale_train_{tag}_{int(time.time())}')
             print(f'[study] {name}: config changed, moving the old run to {stale}', flush=True)
             os.replace(work_dir, stale)
-        os.makedirs(osp.dirname(cfg_path), exist_ok=True)
-        with open(cfg_path + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(cfg_path + '.tmp', cfg_path)
+        write_text_atomic(cfg_path, cfg.pretty_text)
         # to niceness `nice` in all (a driver started under nice must not nice twice)
         cmd: List[str] = ['nice', '-n', str(max(0, nice - os.nice(0))), sys.executable,
                           osp.join(REPO, 'tools', 'train.py'), cfg_path, '--work-dir', work_dir,

@@ -1,8 +1,6 @@
-# Coloured shapes rendered on the fly (SyntheticShapes: 9 classes, shape x colour, 32x32 px;
-# nothing read from disk), tokenized by the model's tokenizer like CIFAR-10 in
-# cifar10_rgbquant.py, with the same pipelines; injection as model.injection.
-image_size = 32
-
+# Images tokenized on the fly by the model's tokenizer (model.tokenizer), with random-token
+# injection as model.injection: the pipelines and loaders of every image dataset base.
+# An inheriting base names the dataset (type, split, ...), e.g. cifar10_rgbquant.py.
 train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='TokenizeImage'),  # model.tokenizer
@@ -20,8 +18,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='SyntheticShapes', num_samples=10000, image_size=image_size,
-                 split='train', pipeline=train_pipeline),
+    dataset=dict(pipeline=train_pipeline),
 )
 val_dataloader = dict(
     batch_size=64,
@@ -29,8 +26,7 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='SyntheticShapes', num_samples=512, image_size=image_size, split='test',
-                 pipeline=val_pipeline),
+    dataset=dict(pipeline=val_pipeline),
 )
 val_evaluator = dict(type='TokenPredictionMetric')
 test_dataloader = val_dataloader
