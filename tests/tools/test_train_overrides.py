@@ -1,21 +1,23 @@
 """One --cfg-options key per fact, through tools/train.py: the injection probability and
 mode (model.injection) wherever the corruption runs, and the codebook size (its owner)."""
 import json
-import sys
 from pathlib import Path
 from typing import List
 
 import pytest
 
-from ..conftest import REPO, SMALL_CONFIG
-from .test_dist_train import run_tool, subprocess_env
+from bigfix_mm.utils.cli import run_tool
+
+from ..conftest import REPO, SMALL_CONFIG, load_tool
 
 IMAGES = SMALL_CONFIG  # injects in the data pipeline
 VIDEO = REPO / 'configs' / 'bigfix_synthetic_video.py'  # injects batched in the model
+VIDEO_SLOW = pytest.param(VIDEO, marks=pytest.mark.slow)  # builds the video model: ~8 s
 
 
 def train(tmp_path: Path, config: Path, options: List[str], iters: int = 3) -> List[dict]:
-    """Run tools/train.py on a shrunk child of ``config``; the batches the loss saw."""
+    """tools/train.py (its command line, in this process) on a shrunk child of ``config``;
+    the batches the loss saw."""
     probe = tmp_path / 'batches.json'
     child = tmp_path / 'child.py'
     child.write_text(f"""_base_ = [{str(config)!r}]
@@ -31,22 +33,21 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1000, sav
 custom_hooks = [dict(type='CorruptionProbeHook', out_file={str(probe)!r})]
 log_level = 'WARNING'
 """)
-    proc = run_tool([sys.executable, str(REPO / 'tools' / 'train.py'), str(child), '--work-dir',
-                     str(tmp_path / 'work'), '--cfg-options', *options], subprocess_env())
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    load_tool('train').main([str(child), '--work-dir', str(tmp_path / 'work'),
+                             '--cfg-options', *options])
     batches = json.loads(probe.read_text())
     assert len(batches) == iters
     return batches
 
 
-@pytest.mark.parametrize('config', [IMAGES, pytest.param(VIDEO, marks=pytest.mark.slow)],
+@pytest.mark.parametrize('config', [IMAGES, VIDEO_SLOW],
                          ids=['pipeline', 'model'])
 def test_p0_injects_nothing_in_any_batch(tmp_path, config):
     batches = train(tmp_path, config, ['model.injection.injection_prob=0'])
     assert all(b['visible'] > 0 and b['injected'] == 0 for b in batches), batches
 
 
-@pytest.mark.parametrize('config', [IMAGES, pytest.param(VIDEO, marks=pytest.mark.slow)],
+@pytest.mark.parametrize('config', [IMAGES, VIDEO_SLOW],
                          ids=['pipeline', 'model'])
 def test_p_half_injects_half_the_visible_tokens(tmp_path, config):
     # uniform ids: a drawn id equals the clean one with probability 1/K only
@@ -58,27 +59,31 @@ def test_p_half_injects_half_the_visible_tokens(tmp_path, config):
     assert visible > 300 and abs(injected / visible - 0.5 * (1 - 1 / k)) < 0.06, batches
 
 
-@pytest.mark.slow  # a real tool process, over 10 s
-def test_codebook_size_from_one_key(tmp_path):
+@pytest.mark.parametrize('config, key', [
+    (IMAGES, 'model.tokenizer.levels=5'),
+    pytest.param(VIDEO, 'model.tokenizer.tokenizer.levels=5', marks=pytest.mark.slow)],
+    ids=['pipeline', 'model'])
+def test_codebook_size_from_one_key(tmp_path, config, key):
     # the tokenizer owns the codebook: 5 levels per channel -> 125 codes for the model,
-    # the pipeline's TokenizeVideo and the validation injection alike
-    batches = train(tmp_path, VIDEO, ['model.tokenizer.tokenizer.levels=5'], iters=2)
+    # the pipeline's tokenize transform and the validation injection alike
+    batches = train(tmp_path, config, [key], iters=2)
     assert {b['codebook_size'] for b in batches} == {125}
     assert max(b['max_id'] for b in batches) >= 64  # ids only 125 codes can give
 
 
-@pytest.mark.slow  # a real tool process, over 10 s
-def test_injection_set_twice_is_rejected_naming_both_places(tmp_path):
+def test_injection_set_twice_is_rejected_naming_both_places(tmp_path, capsys):
     child = tmp_path / 'twice.py'
     child.write_text(f"_base_ = [{str(VIDEO)!r}]\n"
                      "val_dataloader = dict(dataset=dict(pipeline=[\n"
                      "    dict(type='TokenizeVideo', keep_frames=False),\n"
                      "    dict(type='RandomTokenInjection', injection_prob=0.5, seed=1),\n"
                      "    dict(type='PackTokenInputs')]))\n")
-    proc = run_tool([sys.executable, str(REPO / 'tools' / 'train.py'), str(child),
-                     '--work-dir', str(tmp_path / 'work')], subprocess_env())
-    assert proc.returncode != 0
-    assert 'injection is set in two places' in proc.stderr
-    assert 'model.injection=' in proc.stderr
-    assert 'val_dataloader.dataset.pipeline[1] (RandomTokenInjection)' in proc.stderr
+    tool = load_tool('train')
+    with pytest.raises(SystemExit) as exit_:
+        run_tool(lambda: tool.main([str(child), '--work-dir', str(tmp_path / 'work')]))
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert 'injection is set in two places' in err
+    assert 'model.injection=' in err
+    assert 'val_dataloader.dataset.pipeline[1] (RandomTokenInjection)' in err
     assert not (tmp_path / 'work').exists()
