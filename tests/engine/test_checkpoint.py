@@ -14,7 +14,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 from bigfix_mm.engine import checkpoint
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file, safe_loading
 
-from ..conftest import REPO, load_tool
+from ..conftest import REPO, SMALL_CONFIG, load_tool
 
 
 def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
@@ -232,14 +232,16 @@ def stock_mmengine_loading():
     checkpoint.install()
 
 
-VIDEO_CFG = ['--cfg-options', 'model.transformer.width=16', 'model.transformer.depth=1',
-             'train_cfg.max_iters=1', 'train_dataloader.batch_size=2',
-             'val_dataloader.dataset.num_samples=2', 'test_dataloader.dataset.num_samples=2']
+SMALL = ['--cfg-options', 'model.transformer.size=None', 'model.transformer.width=16',
+         'model.transformer.depth=1', 'model.transformer.heads=2', 'train_cfg.max_iters=1',
+         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False', 'val_dataloader.dataset.num_samples=2',
+         'test_dataloader.dataset.num_samples=2']
 
 
 @pytest.mark.parametrize('tool, args', [
-    ('train', ['{cfg}', '--work-dir', '{work}', '--resume', '{ckpt}', *VIDEO_CFG]),
-    ('test', ['{cfg}', '{ckpt}', '--work-dir', '{work}', *VIDEO_CFG]),
+    ('train', ['{cfg}', '--work-dir', '{work}', '--resume', '{ckpt}', *SMALL]),
+    ('test', ['{cfg}', '{ckpt}', '--work-dir', '{work}', *SMALL]),
     ('sample', ['{cfg}', '{ckpt}', '--num', '1', '--device', 'cpu', '--out', '{work}']),
 ])
 def test_tools_load_checkpoints_with_the_safe_loader(tool, args, tmp_path, monkeypatch,
@@ -249,7 +251,7 @@ def test_tools_load_checkpoints_with_the_safe_loader(tool, args, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     ckpt = tmp_path / 'evil.pth'
     torch.save(dict(state_dict={}, x=Evil()), ckpt)
-    names = dict(cfg=str(REPO / 'configs' / 'bigfix_synthetic_video.py'), ckpt=str(ckpt),
+    names = dict(cfg=str(SMALL_CONFIG), ckpt=str(ckpt),
                  work=str(tmp_path / 'work'))
     monkeypatch.setattr(sys, 'argv', [tool] + [a.format(**names) for a in args])
     with pytest.raises(CheckpointError, match='outside the allow-list'):
