@@ -1,3 +1,4 @@
+import functools
 import importlib.util
 import os
 import sys
@@ -22,6 +23,29 @@ from bigfix_mm.errors import DataNotFoundError  # noqa: E402
 
 # what tools/train.py and tools/test.py do before building a Runner (build_runner)
 checkpoint.install()
+
+
+def _remember_config_formatting() -> None:
+    """MMEngine formats a config's text with yapf (about a second for ours) each time it
+    shows one: the environment log, the runtime info, the config dump, the visualizer and
+    every checkpoint, about five times per Runner. The formatting is a pure function of the
+    text, so the tests' process remembers it: one format per config, the same text."""
+    import mmengine.config.config as mmengine_config
+    format_code = mmengine_config.FormatCode
+
+    @functools.lru_cache(maxsize=256)
+    def format_text(text: str, style: tuple):
+        return format_code(text, style_config=dict(style))
+
+    def remembered(text, style_config=None, **kwargs):
+        if kwargs or not isinstance(style_config, dict):
+            return format_code(text, style_config=style_config, **kwargs)
+        return format_text(text, tuple(sorted(style_config.items())))
+
+    mmengine_config.FormatCode = remembered
+
+
+_remember_config_formatting()
 if DefaultScope.get_current_instance() is None:
     DefaultScope.get_instance('bigfix_mm_tests', scope_name='mmagic')
 

@@ -32,6 +32,7 @@ param_scheduler = []
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1000, save_last=False))
 custom_hooks = [dict(type='CorruptionProbeHook', out_file={str(probe)!r})]
 log_level = 'WARNING'
+experiment_name = {tmp_path.name!r}  # MMEngine's logger / visualizer names, one per run
 """)
     load_tool('train').main([str(child), '--work-dir', str(tmp_path / 'work'),
                              '--cfg-options', *options])
