@@ -1,5 +1,6 @@
 import functools
 import importlib.util
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -105,6 +106,9 @@ SMALL_CONFIG = REPO / 'configs' / 'bigfix_synthetic_shapes.py'
 CIFAR_QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
 
 
+_RUN_NUMBERS = itertools.count()
+
+
 def shrunk_cfg(config: Path, work_dir: Path, max_iters: int = 4) -> Config:
     """``config`` shrunk to seconds (tiny transformer, few samples), resolved like
     tools/train.py does."""
@@ -124,6 +128,10 @@ def shrunk_cfg(config: Path, work_dir: Path, max_iters: int = 4) -> Config:
     cfg.default_hooks.logger.interval = 1
     cfg.param_scheduler = []
     cfg.log_level = 'WARNING'
+    # MMEngine names its logger and visualizer after the config file and the second the run
+    # starts, and a second Runner of that name in this process reuses the first one's
+    # (its log file, its vis_backends): one name per shrunk config.
+    cfg.experiment_name = f'{work_dir.name}_{next(_RUN_NUMBERS)}'
     return resolve_config(cfg)
 
 
