@@ -165,6 +165,19 @@ def load_tool(name: str) -> ModuleType:
     return _load_module(f'tools_{name}', TOOLS / f'{name}.py')
 
 
+def tool_exit_status(name: str, argv: list) -> int:
+    """Run ``tools/<name>.py``'s command line in this process as its ``__main__`` does
+    (through ``run_tool``: an input error is printed as one block, status 2); the exit
+    status, 0 when ``main`` returns."""
+    from bigfix_mm.utils.cli import run_tool
+    tool = load_tool(name)
+    try:
+        run_tool(lambda: tool.main(argv))
+    except SystemExit as exit_:
+        return exit_.code
+    return 0
+
+
 # The packages of tools/ (the fixing study's modules) import under their own names, as they
 # do for the tools run from tools/ (`from fixing_study.cells import make_cells`), without
 # putting tools/ itself on the path, where its test.py and train.py would shadow other modules.

@@ -47,7 +47,6 @@ def test_data_side_reads_the_model_facts():
     assert resolve_config(cfg).val_dataloader.dataset.pipeline[-2].injection_prob == 0.3
 
 
-
 def test_a_pipeline_shared_by_two_loaders_is_filled_once():
     """`test_dataloader = val_dataloader` in a config can leave both loaders holding the
     same transform dicts; filling them for one loader is not a second statement."""

@@ -44,7 +44,6 @@ def scalars(work_dir: Path) -> list:
 def test_training_validates_with_mmagic_loops_and_all_metrics(tmp_path):
     inception = write_random_inception(str(tmp_path / 'random_inception.pt'), arch='tiny')
     cfg = small_cfg(tmp_path, max_iters=2)
-    cfg.experiment_name = 'gen_eval_all_metrics'  # MMEngine's global visualizer / logger names
     cfg.custom_hooks = []
     cfg.val_cfg = dict(type='MultiValLoop')
     cfg.val_dataloader = real_dataloader()
@@ -82,7 +81,6 @@ def test_missing_network_file_fails_before_any_sampling(tmp_path, monkeypatch, m
     monkeypatch.setattr(local, 'DEFAULT_INCEPTION', str(tmp_path / 'absent_inception.pt'))
     monkeypatch.setattr(local, 'DEFAULT_VGG16', str(tmp_path / 'absent_vgg16.pt'))
     cfg = small_cfg(tmp_path)
-    cfg.experiment_name = f'gen_eval_missing_{option}_{metric["type"]}'
     cfg.test_cfg = dict(type='MultiTestLoop')
     cfg.test_dataloader = real_dataloader()
     cfg.test_evaluator = dict(type='Evaluator', metrics=[

@@ -7,9 +7,7 @@ import pytest
 from mmengine.runner import Runner
 from PIL import Image
 
-from bigfix_mm.utils.cli import run_tool
-
-from ..conftest import REPO, SMALL_CONFIG, load_tool, small_cfg
+from ..conftest import REPO, SMALL_CONFIG, load_tool, small_cfg, tool_exit_status
 
 CAPTION_MAX = 60  # pixels of caption above the hook's grids
 
@@ -114,12 +112,9 @@ def test_sample_tool_refuses_steps_outside_one_to_the_token_count(trained, tmp_p
                                                                    capsys):
     """The tool's command line (in this process, as its __main__ runs it): exit status 2,
     one message naming the field and its range, no traceback, nothing written."""
-    tool = load_tool('sample')
     argv = [str(trained / SMALL_CONFIG.name), str(trained / 'iter_4.pth'), '--num', '2',
             '--steps', str(steps), '--device', 'cpu', '--out', str(tmp_path / 'out')]
-    with pytest.raises(SystemExit) as exit_:
-        run_tool(lambda: tool.main(argv))
-    assert exit_.value.code == 2
+    assert tool_exit_status('sample', argv) == 2
     err = capsys.readouterr().err
     assert f'sampling steps={steps} must be in [1, 64]' in err
     assert 'Traceback' not in err

@@ -6,9 +6,7 @@ from typing import List
 
 import pytest
 
-from bigfix_mm.utils.cli import run_tool
-
-from ..conftest import REPO, SMALL_CONFIG, load_tool
+from ..conftest import REPO, SMALL_CONFIG, load_tool, tool_exit_status
 
 IMAGES = SMALL_CONFIG  # injects in the data pipeline
 VIDEO = REPO / 'configs' / 'bigfix_synthetic_video.py'  # injects batched in the model
@@ -79,10 +77,7 @@ def test_injection_set_twice_is_rejected_naming_both_places(tmp_path, capsys):
                      "    dict(type='TokenizeVideo', keep_frames=False),\n"
                      "    dict(type='RandomTokenInjection', injection_prob=0.5, seed=1),\n"
                      "    dict(type='PackTokenInputs')]))\n")
-    tool = load_tool('train')
-    with pytest.raises(SystemExit) as exit_:
-        run_tool(lambda: tool.main([str(child), '--work-dir', str(tmp_path / 'work')]))
-    assert exit_.value.code == 2
+    assert tool_exit_status('train', [str(child), '--work-dir', str(tmp_path / 'work')]) == 2
     err = capsys.readouterr().err
     assert 'injection is set in two places' in err
     assert 'model.injection=' in err

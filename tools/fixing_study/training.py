@@ -26,11 +26,12 @@ OBSERVING_HOOKS = ('timer', 'logger', 'checkpoint', 'visualization')  # default_
 OBSERVING_HOOK_TYPES = ('FixingSamplerHook',)  # custom_hooks types
 
 
-def training_settings(cfg: Config) -> dict:
-    """The part of ``cfg`` that decides the trained weights (a run is reused when this is
-    unchanged): everything but :data:`NOT_TRAINING`, the observing default hooks and
-    the observing custom hooks. Read through the dumped text, as the stored config is."""
-    settings = Config.fromstring(cfg.pretty_text, '.py').to_dict()
+def training_settings(config_text: str) -> dict:
+    """The part of a config (its dumped text, ``Config.pretty_text``, as stored beside a
+    run) that decides the trained weights; a run is reused when this is unchanged:
+    everything but :data:`NOT_TRAINING`, the observing default hooks and the observing
+    custom hooks."""
+    settings = Config.fromstring(config_text, '.py').to_dict()
     for key in NOT_TRAINING:
         settings.pop(key, None)
     for key in OBSERVING_HOOKS:
@@ -95,8 +96,9 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
         cfg_path = osp.abspath(osp.join(work_root, 'configs', f'train_{tag}.py'))
         ckpt = osp.join(work_dir, f'iter_{iters}.pth')
         done = osp.join(work_dir, 'done.json')
+        text = cfg.pretty_text
         same = (osp.isfile(cfg_path) and
-                training_settings(Config.fromfile(cfg_path)) == training_settings(cfg))
+                training_settings(open(cfg_path).read()) == training_settings(text))
         out[name] = dict(work_dir=work_dir, config=cfg_path, checkpoint=ckpt, done=done)
         if same and osp.isfile(ckpt) and osp.isfile(done):
             print(f'[study] {name}: finished training reused ({ckpt})', flush=True)
@@ -106,7 +108,7 @@ def train_twins(configs: Dict[str, Config], work_root: str, iters: int, threads:
             stale = osp.join(work_root, f'stale_train_{tag}_{int(time.time())}')
             print(f'[study] {name}: config changed, moving the old run to {stale}', flush=True)
             os.replace(work_dir, stale)
-        write_text_atomic(cfg_path, cfg.pretty_text)
+        write_text_atomic(cfg_path, text)
         # to niceness `nice` in all (a driver started under nice must not nice twice)
         cmd: List[str] = ['nice', '-n', str(max(0, nice - os.nice(0))), sys.executable,
                           osp.join(REPO, 'tools', 'train.py'), cfg_path, '--work-dir', work_dir,
