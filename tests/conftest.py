@@ -183,3 +183,15 @@ def tool_exit_status(name: str, argv: list) -> int:
 # putting tools/ itself on the path, where its test.py and train.py would shadow other modules.
 for _init in sorted(TOOLS.glob('*/__init__.py')):
     _load_module(_init.parent.name, _init, package=True)
+
+
+def input_error_block(stderr: str) -> str:
+    """The one block ``run_tool`` prints for an input error, taken from a tool's stderr
+    (asserted: exactly one such block, at the end, and no traceback anywhere)."""
+    import re
+    assert 'Traceback' not in stderr, stderr[-3000:]
+    headers = re.findall(r'^error \(\w+\):$', stderr, flags=re.M)
+    assert len(headers) == 1, stderr[-3000:]
+    block = stderr[stderr.rindex(headers[0]):]
+    assert block.rstrip().endswith('(--debug or BIGFIX_DEBUG=1 shows the traceback)'), block
+    return block

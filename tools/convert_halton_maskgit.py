@@ -17,7 +17,8 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from bigfix_mm.models.convert_halton_maskgit import convert_to_ours, convert_to_theirs  # noqa: E402
+from bigfix_mm.models.convert_halton_maskgit import (config_hint, convert_to_ours,  # noqa: E402
+                                                     convert_to_theirs)
 
 
 def main(argv=None) -> int:
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
         return 0
     cfg = convert_to_ours(args.src, args.dst, arch=args.arch, heads=args.heads)
     print(f'wrote {args.dst}')
-    print(f'model = dict(transformer={cfg})')
+    print(config_hint(cfg))
     return 0
 
 

@@ -44,16 +44,36 @@ TOKEN_FACTS = ('codebook_size', 'grid', 'num_classes')
 INJECTION_KEYS = ('codebook_size', 'injection_prob', 'mode', 'unigram', 'mask_ratio')
 # set by resolve_config: the data side holds copies it made (refreshed on the next call)
 RESOLVED_KEY = 'facts_resolved_from_model'
+EVAL_INJECTION_KEY = 'eval_injection'  # optional top-level key (see the module docstring)
 
 
 class ConfigError(InputError, ValueError):
     """The config is inconsistent; the message lists every problem and its fix."""
 
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    @classmethod
+    def listing(cls, problems: Sequence[str]) -> 'ConfigError':
+        return cls(f'{len(problems)} config problem(s) found before starting:\n' +
+                   '\n'.join(f'  - {p}' for p in problems), problems)
+
 
 def prepare_config(cfg: Config) -> Config:
-    """:func:`resolve_config` then :func:`check_config` (what the tools run)."""
-    resolve_config(cfg)
-    check_config(cfg)
+    """What the tools run: every key checked
+    (:func:`~bigfix_mm.engine.config_keys.unknown_key_problems`, before the model's
+    facts are copied to the data side), :func:`resolve_config`, then
+    :func:`check_config`; all problems are reported together."""
+    from .config_keys import unknown_key_problems
+    problems = unknown_key_problems(cfg)
+    try:
+        resolve_config(cfg)
+    except ConfigError as err:
+        raise ConfigError.listing(problems + err.problems) from None
+    problems += collect_problems(cfg)
+    if problems:
+        raise ConfigError.listing(problems)
     return cfg
 
 
@@ -75,7 +95,7 @@ def resolve_config(cfg: Config) -> Config:
     tr = model.setdefault('transformer', {})
     k = _codebook_owner(model, tr, refresh, problems)
     injection = dict(model.get('injection') or {})
-    eval_injection = cfg.get('eval_injection')  # held-out corruption, when it differs
+    eval_injection = cfg.get(EVAL_INJECTION_KEY)  # held-out corruption, when it differs
     filled = set()  # transforms shared by two loaders (test_dataloader = val_dataloader)
     for split, dataset, path in _datasets(cfg):
         settings = injection if eval_injection is None or split == 'train_dataloader' \
@@ -112,8 +132,7 @@ def resolve_config(cfg: Config) -> Config:
                     'the dataset; it reads model.transformer (and checks its meta.json).')
             dataset.update(codebook_size=k, grid=tr.get('grid'), num_classes=tr.get('num_classes'))
     if problems:
-        raise ConfigError(f'{len(problems)} config problem(s) found before starting:\n' +
-                          '\n'.join(f'  - {p}' for p in problems))
+        raise ConfigError.listing(problems)
     cfg[RESOLVED_KEY] = True
     return cfg
 
@@ -139,8 +158,7 @@ def check_config(cfg: Config) -> None:
     """Raise :class:`ConfigError` listing every mismatch between data and model."""
     problems = collect_problems(cfg)
     if problems:
-        raise ConfigError(f'{len(problems)} config problem(s) found before starting:\n' +
-                          '\n'.join(f'  - {p}' for p in problems))
+        raise ConfigError.listing(problems)
 
 
 def collect_problems(cfg: Config) -> List[str]:

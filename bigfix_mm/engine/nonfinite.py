@@ -22,6 +22,13 @@ import torch.distributed as torch_dist
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 
+from bigfix_mm.errors import InputError
+
+class NonFiniteError(InputError, FloatingPointError):
+    """A loss or gradient norm is inf / NaN: the settings (learning rate, precision,
+    clipping) make the run diverge; the message names the values and the fixes."""
+
+
 _GUARD_FLAG = '_bigfix_nonfinite_guarded'
 _HISTORY = '_bigfix_nonfinite_history'
 
@@ -69,7 +76,7 @@ def check_parsed_loss(model: torch.nn.Module, loss: torch.Tensor,
     """Called from ``model.parse_losses``: raise on a non-finite loss unless
     :func:`guarded_update` is in charge (it then decides raise / skip itself)."""
     if not model.__dict__.get(_GUARD_FLAG) and model.training and not all_ranks_finite(loss):
-        raise FloatingPointError(nonfinite_message(loss, log_vars, skip_hint=False))
+        raise NonFiniteError(nonfinite_message(loss, log_vars, skip_hint=False))
     return loss, log_vars
 
 
@@ -112,7 +119,7 @@ def guarded_update(model: torch.nn.Module, losses: dict, optim_wrapper: OptimWra
         loss, log_vars = model.parse_losses(losses)
     if not all_ranks_finite(loss):
         if getattr(model, 'nonfinite_loss', 'raise') != 'skip':
-            raise FloatingPointError(nonfinite_message(loss, log_vars, skip_hint=True))
+            raise NonFiniteError(nonfinite_message(loss, log_vars, skip_hint=True))
         _record_skip(model, f'loss={float(loss.detach())}')
         log_vars['nonfinite_skipped'] = torch.ones((), device=loss.device)
         return log_vars
@@ -132,7 +139,7 @@ def guarded_update(model: torch.nn.Module, losses: dict, optim_wrapper: OptimWra
         return log_vars
     optim_wrapper.zero_grad()  # the window's gradients hold inf / NaN: drop them
     if getattr(model, 'nonfinite_loss', 'raise') != 'skip':
-        raise FloatingPointError(
+        raise NonFiniteError(
             f'non-finite gradient norm on at least one rank (this rank: {float(norm)}) with a '
             f'finite loss ({float(loss.detach())}); no weight was changed. Lower the learning '
             'rate, use bf16 instead of fp16, or look for an overflowing layer. Set '
@@ -190,7 +197,7 @@ def _record_skip(model: torch.nn.Module, what: str) -> None:
     cap = getattr(model, 'max_nonfinite_skips', None)  # BIGFix's argument; None: no cap
     if cap is not None and len(history) > cap:
         model.__dict__.pop(_HISTORY, None)
-        raise FloatingPointError(
+        raise NonFiniteError(
             f'{len(history)} consecutive training steps skipped for non-finite values '
             f'(model.max_nonfinite_skips={cap}); the run is diverging, not hitting a rare bad '
             'batch. Lower the learning rate, tighten optim_wrapper.clip_grad, or resume from an '

@@ -47,6 +47,8 @@ class BIGFix(BaseModel):
         max_nonfinite_skips: with ``nonfinite_loss='skip'``, the run stops (listing
             the skipped steps) once more than this many steps in a row were skipped.
     """
+    # untyped dict arguments -> what receives their keys (config key checks)
+    DICT_ARGUMENTS = dict(injection=TokenInjector)
 
     def __init__(self,
                  transformer: Union[dict, torch.nn.Module],

@@ -245,6 +245,21 @@ def _atomic_torch_save(obj: Any, dst: Union[str, Path]) -> None:
         torch.save(obj, tmp)
 
 
+def config_hint(cfg: Dict[str, Any]) -> str:
+    """The config lines for a converted transformer ``cfg`` (what the tool prints).
+
+    The codebook size is not among them: in a config with a ``model.tokenizer`` it is
+    the tokenizer's (stating it twice is refused), so the hint says which codebook the
+    tokenizer must have, and where to put it when there is no tokenizer.
+    """
+    k = cfg.get('codebook_size')
+    shown = {key: v for key, v in cfg.items() if key != 'codebook_size'}
+    args = ', '.join(f'{key}={v!r}' for key, v in shown.items())
+    return (f'model = dict(transformer=dict({args}))\n'
+            f'# codebook: {k} codes. model.tokenizer must have {k} codes; with pre-extracted '
+            f'tokens (no model.tokenizer) add codebook_size={k} to the transformer.')
+
+
 def convert_to_ours(src: Union[str, Path], dst: Union[str, Path], arch: str = 'auto',
                     heads: Optional[int] = None) -> Dict[str, Any]:
     """Their checkpoint file -> an MMEngine checkpoint of :class:`BIGFix` weights.

@@ -1,9 +1,13 @@
 """Atomic file writes: a temporary file beside the target, then ``os.replace``.
 
 The new file gets the mode a plain ``open(path, 'w')`` would give it (the replaced
-file's, or 0666 minus the umask), not ``mkstemp``'s 0600.
+file's, or 0666 minus the umask), not ``mkstemp``'s 0600. A write that runs out of
+space is told apart (:func:`is_disk_full`) and described with the free space left
+(:func:`disk_full_message`).
 """
+import errno
 import os
+import shutil
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -64,3 +68,31 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True for an ``OSError`` saying the disk (or the quota) is full."""
+    return isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS
+
+
+def free_space(path: Union[str, Path]) -> str:
+    """Free space of the file system holding ``path`` (or its nearest existing parent),
+    e.g. ``'1.5 MiB'``."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    size = float(shutil.disk_usage(path).free)
+    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB'):
+        if size < 1024 or unit == 'TiB':
+            return f'{size:.0f} {unit}' if unit == 'B' else f'{size:.1f} {unit}'
+        size /= 1024
+    return f'{size:.1f} TiB'
+
+
+def disk_full_message(path: Union[str, Path]) -> str:
+    """What a write of ``path`` that ran out of space says (the partial file is gone)."""
+    return (f'no space left on device while writing {path} ({free_space(Path(path).parent)} '
+            'free there); the partial file was removed.')

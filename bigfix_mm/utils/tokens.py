@@ -4,13 +4,15 @@ from typing import Union
 import numpy as np
 import torch
 
+from bigfix_mm.errors import InputValueError
+
 REEXTRACT = ('The tokens were made by a tokenizer with another codebook (or are corrupt): make '
              'the codebook size the tokenizer\'s, or re-extract the tokens.')
 
 
 def check_token_range(ids: Union[torch.Tensor, np.ndarray], codebook_size: int,
                       where: str = 'tokens', fix: str = REEXTRACT) -> None:
-    """Raise ``ValueError`` naming ``where`` if any id is outside ``[0, codebook_size)``.
+    """Raise ``InputValueError`` (a ``ValueError``) naming ``where`` if any id is outside ``[0, codebook_size)``.
 
     Args:
         ids: token ids of any shape (tensor or array); empty passes.
@@ -22,5 +24,5 @@ def check_token_range(ids: Union[torch.Tensor, np.ndarray], codebook_size: int,
         return
     lo, hi = int(ids.min()), int(ids.max())
     if lo < 0 or hi >= codebook_size:
-        raise ValueError(f'{where}: token id out of range [{lo}, {hi}] for '
+        raise InputValueError(f'{where}: token id out of range [{lo}, {hi}] for '
                          f'codebook_size={codebook_size}. {fix}')

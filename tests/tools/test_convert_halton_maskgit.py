@@ -2,6 +2,8 @@
 tools/test.py (MMagic FID / IS) and a training run's load_from."""
 import json
 import math
+import re
+import shutil
 import subprocess
 import sys
 
@@ -11,10 +13,11 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from bigfix_mm.apis import init_model
+from bigfix_mm.engine.config_checks import prepare_config
 from ..evaluation.random_inception import write_random_inception
 from bigfix_mm.models.convert_halton_maskgit import ConversionError
-from ..conftest import (HALTON_MASKGIT_ROOT, REPO, load_tool, requires_cifar,
-                        requires_halton_maskgit)
+from ..conftest import (HALTON_MASKGIT_ROOT, REPO, SMALL_CONFIG, input_error_block, load_tool,
+                        requires_cifar, requires_halton_maskgit, tool_exit_status)
 from .test_train import small_cfg
 
 # the authors' tiny random network: 64 codes, 8x8 tokens, 10 classes; RGB levels 4**3 = 64
@@ -111,3 +114,105 @@ test_evaluator = dict(_delete_=True, type='Evaluator', metrics=[
     result = next((tmp_path / 'w').glob('*/*.json'))
     metrics = json.loads(result.read_text())
     assert math.isfinite(metrics['FID/fid']) and math.isfinite(metrics['IS/is'])
+
+
+# the synthetic-shapes config shrunk: 64 codes, 8x8 tokens, 9 classes, width 32 (the
+# converted network: width 96, 10 classes)
+SHRUNK = """
+_base_ = ['{base}']
+model = dict(transformer=dict(size=None, width={width}, depth={depth}, heads={heads}))
+train_cfg = dict(max_iters=1)
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(num_samples=2))
+test_dataloader = val_dataloader
+default_hooks = dict(checkpoint=dict(interval=1))
+custom_hooks = []
+log_level = 'WARNING'
+"""
+SHAPES = r'transformer\.\S+: file \(\d+, 96\) vs model \(\d+, 32\)'
+
+
+def _shrunk(tmp_path, width=32, depth=1, heads=2):
+    path = tmp_path / f'shrunk_{width}.py'
+    path.write_text(SHRUNK.format(base=SMALL_CONFIG, width=width, depth=depth, heads=heads))
+    return str(path)
+
+
+def _mismatch_argv(how: str, config: str, ckpt, work) -> list:
+    return {
+        'test': [config, str(ckpt), '--work-dir', str(work)],
+        'load_from': [config, '--work-dir', str(work), '--cfg-options', f'load_from={ckpt}'],
+        'resume': [config, '--work-dir', str(work), '--resume', str(ckpt)],
+        'sample': [config, str(ckpt), '--num', '1', '--device', 'cpu', '--out', str(work)],
+    }[how]
+
+
+@requires_halton_maskgit
+@pytest.mark.parametrize('how', ['test', 'load_from', 'resume', 'sample'])
+def test_a_checkpoint_of_another_width_is_refused_naming_both_shapes(how, converted, tmp_path,
+                                                                     capsys):
+    """tools/test.py, load_from and --resume used to evaluate / train a partly random
+    network with exit 0 (MMEngine only logs that the state dict does not match)."""
+    _, _, ckpt = converted
+    work = tmp_path / 'work'
+    tool = 'train' if how in ('load_from', 'resume') else how
+    assert tool_exit_status(tool, _mismatch_argv(how, _shrunk(tmp_path), ckpt, work)) == 2
+    block = input_error_block(capsys.readouterr().err)
+    assert 'does not fit the config\'s model; nothing was loaded' in block
+    assert re.search(SHAPES, block), block
+    assert 'partial_load' in block
+    assert not list(work.rglob('*.pth')) and not list(work.rglob('*.png'))  # nothing ran
+    assert not [p for p in work.rglob('*.json') if 'vis_data' in p.parts and 'scalars' in p.name]
+
+
+@requires_halton_maskgit
+def test_a_partial_load_is_asked_for_by_name_and_reported(converted, tmp_path, capsys):
+    """Width, depth and heads of the converted network, but the synthetic config's 9
+    classes: only the class embedding differs. Refused, unless --partial-load names it;
+    then the run trains and the log names what kept its initial values."""
+    _, _, ckpt = converted
+    argv = [_shrunk(tmp_path, width=96, depth=2, heads=4), '--work-dir', str(tmp_path / 'a'),
+            '--cfg-options', f'load_from={ckpt}']
+    assert tool_exit_status('train', argv) == 2
+    block = input_error_block(capsys.readouterr().err)
+    assert 'transformer.cls_emb.weight: file (11, 96) vs model (10, 96)' in block
+    argv[2] = str(tmp_path / 'b')
+    assert tool_exit_status('train', argv + ['--partial-load', 'transformer.cls_emb*']) == 0
+    assert 'partial_load: 1 model keys left at their initial values: transformer.cls_emb.weight' \
+        in capsys.readouterr().out + ''.join(p.read_text() for p in (tmp_path / 'b').rglob('*.log'))
+    assert (tmp_path / 'b' / 'iter_1.pth').is_file()
+
+
+@requires_halton_maskgit
+def test_a_work_dir_as_checkpoint_is_its_newest_checkpoint(converted, tmp_path, capsys):
+    work, config, ckpt = converted
+    run_dir = tmp_path / 'run'
+    run_dir.mkdir()
+    shutil.copy(ckpt, run_dir / 'iter_5.pth')
+    sample = [str(config), str(run_dir), '--num', '2', '--device', 'cpu', '--out',
+              str(tmp_path / 'samples')]
+    assert tool_exit_status('sample', sample) == 0
+    assert (tmp_path / 'samples' / 'grid.png').is_file()
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    sample[1] = str(empty)
+    assert tool_exit_status('sample', sample) == 2
+    block = input_error_block(capsys.readouterr().err)
+    assert f'{empty} is a directory, not a checkpoint file, and holds no checkpoint' in block
+
+
+@requires_halton_maskgit
+def test_the_printed_config_line_passes_the_config_check(tmp_path, capsys):
+    """The hint used to state the codebook size in the transformer, which the config
+    check refuses next to a tokenizer (the codebook's one owner)."""
+    convert = load_tool('convert_halton_maskgit').main
+    assert convert([str(HALTON_MASKGIT_ROOT / 'tiny_random.pth'), str(tmp_path / 'tiny.pth'),
+                    '--heads', '4']) == 0
+    printed = capsys.readouterr().out
+    line = next(text for text in printed.splitlines() if text.startswith('model = '))
+    assert '# codebook: 64 codes' in printed
+    config = tmp_path / 'pasted.py'
+    config.write_text(f"_base_ = ['{REPO}/configs/bigfix_cifar10_quick.py']\n{line}\n"
+                      "model.update(tokenizer=dict(type='RGBQuantTokenizer', levels=4))\n")
+    cfg = prepare_config(Config.fromfile(str(config)))
+    assert cfg.model.transformer.codebook_size == 64

@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
+from bigfix_mm.engine.checkpoint import CheckpointError
 from bigfix_mm.models.tokenizers import VQAutoencoder
 from bigfix_mm.registry import DATASETS
 from ..conftest import REPO, load_tool
@@ -125,7 +126,7 @@ def test_cli_and_checkpoint_from_a_work_dir(setup, capsys):
     work = tmp / 'work'
     work.mkdir()
     (work / 'last_checkpoint').write_text(str(tmp / 'vq.pth'))
-    assert et.resolve_checkpoint(str(work)) == str(tmp / 'vq.pth')
+    assert str(et.resolve_checkpoint(str(work))) == str(tmp / 'vq.pth')
     code = et.main([str(cfg), '--split', 'train', '--out', str(tmp / 'cli'), '--checkpoint',
                     str(work), '--limit', '6', '--batch-size', '4', '--num-workers', '0',
                     '--no-progress', '--verify', '3'])
@@ -134,7 +135,7 @@ def test_cli_and_checkpoint_from_a_work_dir(setup, capsys):
     assert np.load(tmp / 'cli' / 'tokens.npy').shape == (6, 8, 8)
     with pytest.raises(KeyError, match="no entry for --split 'val'"):
         et.main([str(cfg), '--split', 'val', '--out', str(tmp / 'x')])
-    with pytest.raises(FileNotFoundError, match='last_checkpoint'):
+    with pytest.raises(CheckpointError, match='is a directory, not a checkpoint file'):
         et.resolve_checkpoint(str(tmp / 'images'))
 
 

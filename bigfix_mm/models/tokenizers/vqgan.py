@@ -33,6 +33,7 @@ class VQGANTokenizer(BaseTokenizer):
 
     ``encode``: (B, 3, H, W) float [0, 1] -> (B, H/f, W/f) int64; ``decode`` back.
     """
+    KWARGS_ARGUMENTS = VQAutoencoder  # what receives **arch_kwargs (config key checks)
 
     def __init__(self, arch: Optional[str] = None, checkpoint: Optional[str] = None,
                  use_ema: bool = True, **arch_kwargs):
