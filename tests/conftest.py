@@ -168,14 +168,14 @@ def load_tool(name: str) -> ModuleType:
 def tool_exit_status(name: str, argv: list) -> int:
     """Run ``tools/<name>.py``'s command line in this process as its ``__main__`` does
     (through ``run_tool``: an input error is printed as one block, status 2); the exit
-    status, 0 when ``main`` returns."""
+    status: ``main``'s int result (the tools that ``sys.exit`` it), else 0 when it returns."""
     from bigfix_mm.utils.cli import run_tool
     tool = load_tool(name)
     try:
-        run_tool(lambda: tool.main(argv))
+        result = run_tool(lambda: tool.main(argv))
     except SystemExit as exit_:
         return exit_.code
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 # The packages of tools/ (the fixing study's modules) import under their own names, as they

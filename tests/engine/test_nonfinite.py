@@ -176,3 +176,22 @@ def test_fsdp_wrapper_clips_by_the_full_model_norm():
     GuardedFullyShardedDataParallel.train_step(root, batch(0), optim)
     assert root.calls == [(0.5, 2.0)]
     assert optim.clip_grad_kwargs == dict(max_norm=0.5)  # restored after the step
+
+
+def test_train_tool_prints_a_non_finite_loss_as_one_block(tmp_path, capsys):
+    """A learning rate that blows the weights up: the second loss is NaN; the run stops
+    with one block and exit status 2, and no checkpoint of the diverged weights."""
+    from ..conftest import SMALL_CONFIG, input_error_block, tool_exit_status
+    work = tmp_path / 'work'
+    argv = [str(SMALL_CONFIG), '--work-dir', str(work), '--cfg-options',
+            'model.transformer.size=None', 'model.transformer.width=32',
+            'model.transformer.depth=1', 'model.transformer.heads=2', 'train_cfg.max_iters=3',
+            'optim_wrapper.optimizer.lr=1e30', 'optim_wrapper.clip_grad=None',
+            'param_scheduler=[]', 'train_dataloader.batch_size=2',
+            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+            'custom_hooks=[]', 'log_level=WARNING']
+    assert tool_exit_status('train', argv) == 2
+    block = input_error_block(capsys.readouterr().err)
+    assert 'error (NonFiniteError):' in block and 'non-finite' in block
+    assert 'Lower the learning rate' in block
+    assert not list(work.rglob('*.pth'))

@@ -164,3 +164,26 @@ def test_32_bit_ids_are_stored_without_overflow(setup):
     item = data[3]['tokens']
     assert item.dtype == torch.int64
     assert torch.equal(item.flatten(), torch.from_numpy(tokens[3].astype(np.int64)).flatten())
+
+
+def test_an_interrupted_extraction_says_how_to_resume(setup, capsys):
+    """Ctrl-C during chunk 2 of 3: the tool says so with the command that resumes it,
+    and a TokenDataset on the unfinished folder repeats that command."""
+    from ..conftest import tool_exit_status
+    tmp, cfg = setup
+    interrupted = tmp / 'interrupted_cfg.py'
+    interrupted.write_text(cfg.read_text().replace(
+        "pipeline=[dict(type='CenterCropResize', size=16)]",
+        "pipeline=[dict(type='CenterCropResize', size=16), dict(type='InterruptAtSample', "
+        "index=5)]") + "custom_imports = dict(imports=['bigfix_mm', 'tests.tools.probe_hooks'])\n")
+    out = tmp / 'out'
+    argv = [str(interrupted), '--split', 'train', '--out', str(out), '--chunk-size', '4',
+            '--batch-size', '2', '--num-workers', '0', '--no-progress']
+    assert tool_exit_status('extract_tokens', argv) == 130
+    command = 'python tools/extract_tokens.py ' + ' '.join(argv)
+    assert f'extraction into {out} interrupted; the finished chunks are kept. Resume it with ' \
+        f'the same command: {command}' in capsys.readouterr().err
+    assert json.loads((out / PROGRESS).read_text())['done'] == [0]
+    with pytest.raises(FileNotFoundError, match='did not finish') as err:
+        DATASETS.build(dict(type='TokenDataset', data_root=str(out), codebook_size=64))
+    assert '(1 of 3 chunks done' in str(err.value) and str(err.value).endswith(command)
