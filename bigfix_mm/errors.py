@@ -27,3 +27,7 @@ class DiskFullError(InputError, OSError):
 
 class InputTypeError(InputError, TypeError):
     """A file or field holds values of the wrong type (e.g. float token ids)."""
+
+
+class OutputExistsError(InputError, FileExistsError):
+    """An output folder already holds other results; the message says how to proceed."""

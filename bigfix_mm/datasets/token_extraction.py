@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from bigfix_mm.errors import OutputExistsError
 from bigfix_mm.utils.files import write_text_atomic
 from .token_dataset import PROGRESS, token_dtype, write_token_meta
 from .video import item_pixels
@@ -104,12 +105,12 @@ def extract(tokenizer,
         if meta.get('extraction', {}).get('fingerprint') == fingerprint:
             print(f'{out}: extraction already complete ({rows} rows); nothing to do.')
             return dict(images=0, seconds=0.0, images_per_s=float('nan'))
-        raise FileExistsError(f'{out} already holds a finished extraction with other settings; '
+        raise OutputExistsError(f'{out} already holds a finished extraction with other settings; '
                               'choose another --out or pass --overwrite.')
     done: List[int] = []
     state = json.loads(progress_path.read_text()) if progress_path.is_file() else None
     if state is not None and state.get('fingerprint') != fingerprint and not overwrite:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{progress_path} belongs to an unfinished extraction with other settings (config, '
             'split, --flip, --chunk-size or --limit differ); resume with the same arguments, '
             'choose another --out, or pass --overwrite.')

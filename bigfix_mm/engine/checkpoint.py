@@ -336,14 +336,13 @@ class StrictLoadHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         from mmengine.model import is_model_wrapper
         state = checkpoint.get('state_dict') if isinstance(checkpoint, dict) else None
-        source = '--resume checkpoint' if self.resume else 'load_from checkpoint'
+        source = f"{'--resume ' if self.resume else ''}checkpoint {runner._load_from}"
         if not isinstance(state, Mapping):
-            raise CheckpointError(f'the {source} holds no state_dict: convert it first '
+            raise CheckpointError(f'{source} holds no state_dict: convert it first '
                                   '(tools/convert_*.py).')
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         revised = _revised(state)
-        left = check_loadable(model, revised, f'the {source} ({runner._load_from})',
-                              self.partial)
+        left = check_loadable(model, revised, source, self.partial)
         if left or len(revised) != len(state):
             checkpoint['state_dict'] = type(state)(revised)
         if left:
