@@ -9,10 +9,11 @@ override, against what reads it; nothing is built and nothing is hand-listed:
 * **Component arguments**: a dict with a ``type`` is checked against the
   signature of the class (or function) its registry gives. ``**kwargs`` are
   followed to the base class ``__init__`` that receives them (the MRO), and past
-  the last one to where they go (:data:`KWARGS_SINKS`: ``CheckpointHook`` passes
+  the last one to where they go (:func:`kwargs_sinks`: ``CheckpointHook`` passes
   them to ``Runner.save_checkpoint``, which already gets all its arguments from
-  the hook; ``torch.nn.Module`` takes none). A ``**kwargs`` that goes anywhere else
-  is not checked. A class names where an untyped dict argument goes with
+  the hook; ``EMAHook`` to its ``ema_type`` model; ``torch.nn.Module`` takes none;
+  or a class's ``KWARGS_ARGUMENTS``, e.g. ``VQGANTokenizer`` -> ``VQAutoencoder``).
+  A ``**kwargs`` that goes anywhere else is not checked. A class names where an untyped dict argument goes with
   ``DICT_ARGUMENTS`` (``BIGFix.injection`` -> ``TokenInjector``). The Runner's
   own sections are checked with what builds them: dataloaders (``DataLoader``
   plus the keys ``Runner.build_dataloader`` takes out), loops (the loop class or
@@ -22,7 +23,7 @@ override, against what reads it; nothing is built and nothing is hand-listed:
   are read off its source (:func:`keys_read`).
 * **Top-level keys** are accepted when the runner reads them (its constructor's
   arguments and the ``cfg.get('...')`` keys of its source: ``model_wrapper_cfg``,
-  ``compile``, ...) or bigfix_mm does (:data:`PROJECT_KEYS`). Any other key is a
+  ``compile``, ...) or bigfix_mm does (:func:`project_keys`). Any other key is a
   variable of the config, and the rule is:
 
   - a key that no config file assigns (it came from ``--cfg-options``) is refused:
@@ -57,6 +58,7 @@ SUGGEST = 0.5  # difflib ratio of the nearest name shown
 
 
 # ----------------------------------------------------------------- reading source
+@lru_cache(maxsize=None)
 def _source_tree(obj: Any) -> Optional[ast.AST]:
     try:
         return ast.parse(textwrap.dedent(inspect.getsource(obj)))
