@@ -21,13 +21,18 @@ def init_model(config: Union[str, Config],
     so ``use_ema=True`` loads ``state_dict`` and ``use_ema=False`` the raw ones.
     Loading never executes code (``weights_only`` with MMEngine's types allowed) and is
     strict (:func:`~bigfix_mm.engine.checkpoint.check_loadable`); ``checkpoint`` may be
-    a work dir (its newest checkpoint).
+    a work dir (its newest checkpoint). Every key of ``cfg.model`` must be read by the
+    component it configures (:func:`~bigfix_mm.engine.config_keys.model_key_problems`).
     """
     from bigfix_mm.engine.config_files import load_config
     cfg = load_config(config) if isinstance(config, str) else config
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     import bigfix_mm  # noqa: F401  (register components)
-    from bigfix_mm.engine.config_checks import resolve_config
+    from bigfix_mm.engine.config_checks import ConfigError, resolve_config
+    from bigfix_mm.engine.config_keys import model_key_problems
+    problems = model_key_problems(cfg)  # a typo'd model key, before anything is built
+    if problems:
+        raise ConfigError.listing(problems)
     resolve_config(cfg)  # the data side of model.cfg reads the model's facts
     model = MODELS.build(cfg.model)
     if checkpoint is not None:

@@ -379,3 +379,11 @@ def unknown_key_problems(cfg: Config) -> List[str]:
     _top_level(cfg, check)
     _sections(cfg, check)
     return check.problems
+
+
+def model_key_problems(cfg: Config) -> List[str]:
+    """The same for the ``model`` section alone (what ``init_model`` builds)."""
+    from bigfix_mm.registry import MODELS
+    check = _Checker()
+    check.inside(cfg.get('model'), 'model', MODELS)
+    return check.problems

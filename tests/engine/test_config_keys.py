@@ -39,6 +39,17 @@ def test_train_tool_refuses_a_typo_before_anything_runs(option, shown, tmp_path,
     assert not work.exists()  # no runner, no work dir, nothing trained
 
 
+def test_sample_tool_refuses_a_typo_in_the_model(tmp_path, capsys):
+    config = tmp_path / 'typo.py'
+    config.write_text(f"_base_ = ['{SMALL_CONFIG}']\nmodel = dict(sampler=dict(stepss=4))\n")
+    argv = [str(config), str(tmp_path / 'x.pth'), '--num', '1', '--device', 'cpu', '--out',
+            str(tmp_path / 'out')]
+    assert tool_exit_status('sample', argv) == 2
+    block = input_error_block(capsys.readouterr().err)
+    assert "model.sampler.stepss: TokenFixingSampler has no argument 'stepss'" in block
+    assert not (tmp_path / 'out').exists()
+
+
 def _config(tmp_path, text: str) -> Config:
     path = tmp_path / 'child.py'
     path.write_text(f"_base_ = ['{SMALL_CONFIG}']\n{text}")
