@@ -94,13 +94,15 @@ class TokenDataset(BaseDataset):
         try:
             self.tokens = np.load(self.root / 'tokens.npy', mmap_mode='r')
         except ValueError as err:
-            raise InputValueError(f'TokenDataset: {self.root / "tokens.npy"} is truncated or corrupt '
-                             f'({err}); re-run tools/extract_tokens.py.') from err
+            raise InputValueError(
+                f'TokenDataset: {self.root / "tokens.npy"} is truncated or corrupt '
+                f'({err}); re-run tools/extract_tokens.py.') from err
         try:
             labels = np.load(self.root / 'labels.npy')
         except ValueError as err:
-            raise InputValueError(f'TokenDataset: {self.root / "labels.npy"} is truncated or corrupt '
-                             f'({err}); re-run tools/extract_tokens.py.') from err
+            raise InputValueError(
+                f'TokenDataset: {self.root / "labels.npy"} is truncated or corrupt '
+                f'({err}); re-run tools/extract_tokens.py.') from err
         self._validate(labels)
         self.labels = labels.astype(np.int64)
         return [dict(gt_label=int(label), token_index=i) for i, label in enumerate(self.labels)]
@@ -116,33 +118,41 @@ class TokenDataset(BaseDataset):
                 'Make it the tokens\' codebook, or re-extract the tokens.')
         grid = tuple(meta.get('grid', ()))
         if exp['grid'] is not None and as_grid3d(grid) != as_grid3d(exp['grid']):
-            raise InputValueError(f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '
-                             f"config expects grid={list(exp['grid'])}.")
+            raise InputValueError(
+                f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '
+                f"config expects grid={list(exp['grid'])}.")
         if exp['num_classes'] is not None and meta.get('num_classes') not in (None, exp['num_classes']):
-            raise InputValueError(f"TokenDataset: num_classes mismatch: meta.json says "
-                             f"{meta.get('num_classes')}, the config {exp['num_classes']}.")
+            raise InputValueError(
+                f"TokenDataset: num_classes mismatch: meta.json says "
+                f"{meta.get('num_classes')}, the config {exp['num_classes']}.")
         if not np.issubdtype(self.tokens.dtype, np.integer):
-            raise InputTypeError(f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
-                            'must be integers (uint16 / uint32 / int32 / int64).')
+            raise InputTypeError(
+                f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
+                'must be integers (uint16 / uint32 / int32 / int64).')
         shape = tuple(self.tokens.shape[1:])
         if len(shape) not in (2, 3) or as_grid3d(shape) != as_grid3d(grid):
-            raise InputValueError(f'TokenDataset: tokens.npy has per-sample shape '
-                             f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
+            raise InputValueError(
+                f'TokenDataset: tokens.npy has per-sample shape '
+                f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
         if len(labels) != len(self.tokens):
-            raise InputValueError(f'TokenDataset: labels.npy has {len(labels)} entries but tokens.npy '
-                             f'{len(self.tokens)} samples (truncated file?).')
+            raise InputValueError(
+                f'TokenDataset: labels.npy has {len(labels)} entries but tokens.npy '
+                f'{len(self.tokens)} samples (truncated file?).')
         classes = exp['num_classes'] or meta.get('num_classes')
         if not np.issubdtype(labels.dtype, np.integer):
-            raise InputTypeError(f'TokenDataset: {root}/labels.npy has dtype {labels.dtype}; class ids '
-                            'must be integers.')
+            raise InputTypeError(
+                f'TokenDataset: {root}/labels.npy has dtype {labels.dtype}; class ids '
+                'must be integers.')
         if classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= classes):
-            raise InputValueError(f'TokenDataset: label out of range [{labels.min()}, {labels.max()}] '
-                             f'in {root}/labels.npy for num_classes={classes}: re-extract the '
-                             'tokens or set num_classes to the labels\' class count.')
+            raise InputValueError(
+                f'TokenDataset: label out of range [{labels.min()}, {labels.max()}] '
+                f'in {root}/labels.npy for num_classes={classes}: re-extract the '
+                'tokens or set num_classes to the labels\' class count.')
         n_meta = meta.get('num_samples')
         if n_meta is not None and n_meta != len(self.tokens):
-            raise InputValueError(f'TokenDataset: meta.json num_samples={n_meta} but tokens.npy holds '
-                             f'{len(self.tokens)} samples (truncated or unfinished extraction).')
+            raise InputValueError(
+                f'TokenDataset: meta.json num_samples={n_meta} but tokens.npy holds '
+                f'{len(self.tokens)} samples (truncated or unfinished extraction).')
         if self.check_range:
             for start in range(0, len(self.tokens), 65536):
                 check_token_range(np.asarray(self.tokens[start:start + 65536]), k,

@@ -105,8 +105,8 @@ def extract(tokenizer,
         if meta.get('extraction', {}).get('fingerprint') == fingerprint:
             print(f'{out}: extraction already complete ({rows} rows); nothing to do.')
             return dict(images=0, seconds=0.0, images_per_s=float('nan'))
-        raise OutputExistsError(f'{out} already holds a finished extraction with other settings; '
-                              'choose another --out or pass --overwrite.')
+        raise OutputExistsError(f'{out} already holds a finished extraction with other '
+                                'settings; choose another --out or pass --overwrite.')
     done: List[int] = []
     state = json.loads(progress_path.read_text()) if progress_path.is_file() else None
     if state is not None and state.get('fingerprint') != fingerprint and not overwrite:

@@ -26,9 +26,10 @@ checkpoint (:func:`resolve_checkpoint`, the one resolver of every tool).
 
 Writes go to a temporary file that is renamed over the target, so a crash during
 a save never leaves a half-written checkpoint; a write that runs out of space is a
-:class:`~bigfix_mm.errors.DiskFullError` naming the file and the free space. The file gets the mode a plain
-write would give (the umask default, or the mode of the file it replaces), and a
-symlinked target is written through the link, as ``open(path, 'wb')`` would.
+:class:`~bigfix_mm.errors.DiskFullError` naming the file and the free space. The
+file gets the mode a plain write would give (the umask default, or the mode of the
+file it replaces), and a symlinked target is written through the link, as
+``open(path, 'wb')`` would.
 """
 import contextvars
 import fnmatch

@@ -13,8 +13,9 @@ override, against what reads it; nothing is built and nothing is hand-listed:
   them to ``Runner.save_checkpoint``, which already gets all its arguments from
   the hook; ``EMAHook`` to its ``ema_type`` model; ``torch.nn.Module`` takes none;
   or a class's ``KWARGS_ARGUMENTS``, e.g. ``VQGANTokenizer`` -> ``VQAutoencoder``).
-  A ``**kwargs`` that goes anywhere else is not checked. A class names where an untyped dict argument goes with
-  ``DICT_ARGUMENTS`` (``BIGFix.injection`` -> ``TokenInjector``). The Runner's
+  A ``**kwargs`` that goes anywhere else is not checked. A class names where an
+  untyped dict argument goes with ``DICT_ARGUMENTS`` (``BIGFix.injection`` ->
+  ``TokenInjector``). The Runner's
   own sections are checked with what builds them: dataloaders (``DataLoader``
   plus the keys ``Runner.build_dataloader`` takes out), loops (the loop class or
   MMEngine's default loop), ``optim_wrapper``, ``param_scheduler``, hooks,

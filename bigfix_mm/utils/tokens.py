@@ -12,7 +12,8 @@ REEXTRACT = ('The tokens were made by a tokenizer with another codebook (or are 
 
 def check_token_range(ids: Union[torch.Tensor, np.ndarray], codebook_size: int,
                       where: str = 'tokens', fix: str = REEXTRACT) -> None:
-    """Raise ``InputValueError`` (a ``ValueError``) naming ``where`` if any id is outside ``[0, codebook_size)``.
+    """Raise ``InputValueError`` (a ``ValueError``) naming ``where`` if any id is
+    outside ``[0, codebook_size)``.
 
     Args:
         ids: token ids of any shape (tensor or array); empty passes.
@@ -25,4 +26,4 @@ def check_token_range(ids: Union[torch.Tensor, np.ndarray], codebook_size: int,
     lo, hi = int(ids.min()), int(ids.max())
     if lo < 0 or hi >= codebook_size:
         raise InputValueError(f'{where}: token id out of range [{lo}, {hi}] for '
-                         f'codebook_size={codebook_size}. {fix}')
+                              f'codebook_size={codebook_size}. {fix}')

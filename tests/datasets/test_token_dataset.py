@@ -151,7 +151,8 @@ def _spoil(root, how: str) -> str:
         tokens = np.load(root / 'tokens.npy')
         tokens[3, 2, 1] = 64
         np.save(root / 'tokens.npy', tokens)
-        return f'{root}/tokens.npy (samples 0..): token id out of range [0, 64] for codebook_size=64'
+        return (f'{root}/tokens.npy (samples 0..): token id out of range [0, 64] for '
+                'codebook_size=64')
     if how == 'wrong grid':
         make_tokens(root, n=8, grid=(4, 4), k=64, num_classes=9)
         return 'grid mismatch: meta.json grid=[4, 4] but the config expects grid=[8, 8]'
