@@ -30,6 +30,9 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from bigfix_mm.datasets.token_extraction import EXTRACT_KEYS
+from bigfix_mm.engine.checkpoint import PARTIAL_LOAD_KEY
+from bigfix_mm.engine.config_keys import unknown_key_problems
 from bigfix_mm.engine.hooks.fixing_sampler_hook import DEFAULT_BASELINE, DEFAULT_SAMPLER
 from bigfix_mm.errors import InputError
 from bigfix_mm.models.bigfix import DEFAULT_SAMPLER as MODEL_SAMPLER
@@ -45,6 +48,8 @@ INJECTION_KEYS = ('codebook_size', 'injection_prob', 'mode', 'unigram', 'mask_ra
 # set by resolve_config: the data side holds copies it made (refreshed on the next call)
 RESOLVED_KEY = 'facts_resolved_from_model'
 EVAL_INJECTION_KEY = 'eval_injection'  # optional top-level key (see the module docstring)
+# every top-level key bigfix_mm reads besides the runner's, each from its owner
+PROJECT_KEYS = (RESOLVED_KEY, EVAL_INJECTION_KEY, PARTIAL_LOAD_KEY, *EXTRACT_KEYS)
 
 
 class ConfigError(InputError, ValueError):
@@ -65,8 +70,7 @@ def prepare_config(cfg: Config) -> Config:
     (:func:`~bigfix_mm.engine.config_keys.unknown_key_problems`, before the model's
     facts are copied to the data side), :func:`resolve_config`, then
     :func:`check_config`; all problems are reported together."""
-    from .config_keys import unknown_key_problems
-    problems = unknown_key_problems(cfg)
+    problems = unknown_key_problems(cfg, PROJECT_KEYS, dump_marker=RESOLVED_KEY)
     try:
         resolve_config(cfg)
     except ConfigError as err:

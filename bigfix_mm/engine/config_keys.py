@@ -24,7 +24,8 @@ override, against what reads it; nothing is built and nothing is hand-listed:
   are read off its source (:func:`keys_read`).
 * **Top-level keys** are accepted when the runner reads them (its constructor's
   arguments and the ``cfg.get('...')`` keys of its source: ``model_wrapper_cfg``,
-  ``compile``, ...) or bigfix_mm does (:func:`project_keys`). Any other key is a
+  ``compile``, ...), ``runner_type`` / ``custom_imports``, or bigfix_mm does (the
+  ``project_keys`` the caller gives: ``config_checks.PROJECT_KEYS``). Any other key is a
   variable of the config, and the rule is:
 
   - a key that no config file assigns (it came from ``--cfg-options``) is refused:
@@ -55,6 +56,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Seq
 from mmengine.config import Config
 
 CLOSE_TYPO = 0.8  # difflib ratio above which an unread variable is taken for a typo
+RUNNER_TYPE_KEY = 'runner_type'  # top-level key naming another runner class (build_runner)
 SUGGEST = 0.5  # difflib ratio of the nearest name shown
 
 
@@ -329,22 +331,12 @@ def _sections(cfg: Config, check: _Checker) -> None:
 
 
 # ---------------------------------------------------------------------- top level
-def project_keys() -> FrozenSet[str]:
-    """Top-level keys bigfix_mm (and MMEngine's config loader) read, from their owners."""
-    from bigfix_mm.datasets.token_extraction import EXTRACT_KEYS
-    from bigfix_mm.engine.checkpoint import PARTIAL_LOAD_KEY
-    from bigfix_mm.engine.config_checks import EVAL_INJECTION_KEY, RESOLVED_KEY
-    from bigfix_mm.engine.launch import build_runner
-    return frozenset({RESOLVED_KEY, EVAL_INJECTION_KEY, PARTIAL_LOAD_KEY, *EXTRACT_KEYS,
-                      'custom_imports', *keys_read(build_runner, ('cfg', ))})
-
-
 def runner_keys(cfg: Config) -> FrozenSet[str]:
     """Top-level keys the runner reads: its constructor's arguments and the
     ``cfg.get('...')`` keys of its source (``from_cfg``, ``model_wrapper_cfg``, ...)."""
     from mmengine.runner import Runner
-    runner = _lookup(cfg.get('runner_type')) if isinstance(cfg.get('runner_type'), str) \
-        else Runner
+    kind = cfg.get(RUNNER_TYPE_KEY)
+    runner = _lookup(kind) if isinstance(kind, str) else Runner
     runner = runner if inspect.isclass(runner) else Runner
     keys: Set[str] = set(accepted_arguments(runner) or ())
     for klass in runner.__mro__:
@@ -353,14 +345,14 @@ def runner_keys(cfg: Config) -> FrozenSet[str]:
     return frozenset(keys)
 
 
-def _top_level(cfg: Config, check: _Checker) -> None:
-    from .config_files import config_files, config_variables
-    read_by_code = runner_keys(cfg) | project_keys()
+def _top_level(cfg: Config, check: _Checker, project_keys: Iterable[str],
+               dump_marker: Optional[str]) -> None:
+    from bigfix_mm.engine.config_files import config_files, config_variables
+    read_by_code = runner_keys(cfg) | {RUNNER_TYPE_KEY, 'custom_imports', *project_keys}
     path = cfg.filename
     files = config_files(path) if path and Path(path).is_file() else []
     defined, variables_read = config_variables(files) if files else (set(cfg.keys()), set())
-    from .config_checks import RESOLVED_KEY
-    dumped = RESOLVED_KEY in defined  # a run's dump: checked when the run started
+    dumped = dump_marker in defined  # a run's dump: checked when the run started
     for key, value in cfg.items():
         if key in read_by_code:
             continue
@@ -374,10 +366,19 @@ def _top_level(cfg: Config, check: _Checker) -> None:
                                   f'files ({hint})')
 
 
-def unknown_key_problems(cfg: Config) -> List[str]:
-    """One message per key that no component reads (see the module docstring)."""
+def unknown_key_problems(cfg: Config, project_keys: Iterable[str] = (),
+                         dump_marker: Optional[str] = None) -> List[str]:
+    """One message per key that no component reads (see the module docstring).
+
+    Args:
+        cfg: the config, ``--cfg-options`` merged.
+        project_keys: top-level keys bigfix_mm reads besides the runner's (their owners
+            hold them: :data:`bigfix_mm.engine.config_checks.PROJECT_KEYS`).
+        dump_marker: a top-level key only a run's dump assigns (the typo rule is not
+            applied to a dump).
+    """
     check = _Checker()
-    _top_level(cfg, check)
+    _top_level(cfg, check, project_keys, dump_marker)
     _sections(cfg, check)
     return check.problems
 

@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from . import checkpoint
 from .checkpoint import find_resume_checkpoint, scope_to_runner, strict_loading
 from .config_checks import prepare_config
+from .config_keys import RUNNER_TYPE_KEY
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -79,7 +80,7 @@ def build_runner(cfg: Config):
     (:class:`~bigfix_mm.engine.checkpoint.StrictLoadHook`)."""
     prepare_config(cfg)
     checkpoint.install()
-    if 'runner_type' in cfg:
+    if RUNNER_TYPE_KEY in cfg:
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     else:

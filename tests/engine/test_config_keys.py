@@ -3,7 +3,7 @@ before anything is built (path, nearest valid name, exit status 2)."""
 import pytest
 from mmengine.config import Config
 
-from bigfix_mm.engine.config_checks import ConfigError, prepare_config
+from bigfix_mm.engine.config_checks import PROJECT_KEYS, RESOLVED_KEY, ConfigError, prepare_config
 from bigfix_mm.engine.config_keys import accepted_arguments, unknown_key_problems
 
 from ..conftest import REPO, SMALL_CONFIG, input_error_block, tool_exit_status
@@ -77,7 +77,8 @@ def test_a_dump_of_a_config_with_presets_passes(tmp_path):
     prepare_config(Config.fromfile(str(tmp_path / 'dump.py')))
     dumped = Config.fromfile(str(tmp_path / 'dump.py'))
     dumped.merge_from_dict({'test_cfgg.x': 1})
-    assert [p.split(':')[0] for p in unknown_key_problems(dumped)] == ['test_cfgg']
+    problems = unknown_key_problems(dumped, PROJECT_KEYS, dump_marker=RESOLVED_KEY)
+    assert [p.split(':')[0] for p in problems] == ['test_cfgg']
 
 
 def test_kwargs_are_followed_to_what_receives_them():
