@@ -1,6 +1,6 @@
 # BIGFix training (random-token injection p=0.2) started from the authors' published
 # Halton-MaskGIT ImageNet_256_base, converted once with
-#     python tools/convert_halton_maskgit.py ImageNet_256_base.pth checkpoints/halton_imagenet256_base.pth
+#     python tools/model_converters/convert_halton_maskgit.py ImageNet_256_base.pth checkpoints/halton_imagenet256_base.pth
 # Everything else is bigfix_imagenet256.py (data, dropout 0.1, injection, batch 256),
 # with a shorter run: 100k iterations, the peak held, cosine to 1% over the last 10%.
 _base_ = ['./bigfix_imagenet256.py']

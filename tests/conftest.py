@@ -160,9 +160,10 @@ def _load_module(name: str, path: Path, package: bool = False) -> ModuleType:
 
 
 def load_tool(name: str) -> ModuleType:
-    """The module of ``tools/<name>.py``, loaded once as ``tools_<name>`` without
-    running its command line: the one way tests reach a tool's functions and ``main``."""
-    return _load_module(f'tools_{name}', TOOLS / f'{name}.py')
+    """The module of ``tools/<name>.py`` (``name`` may hold a sub-folder, e.g.
+    ``model_converters/convert_taming``), loaded once as ``tools_<name>`` without running
+    its command line: the one way tests reach a tool's functions and ``main``."""
+    return _load_module('tools_' + name.replace('/', '_'), TOOLS / f'{name}.py')
 
 
 def tool_exit_status(name: str, argv: list) -> int:

@@ -5,7 +5,7 @@ from mmengine.config import Config
 from bigfix_mm.engine.config_checks import resolve_config
 from bigfix_mm.registry import MODELS
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize('bits', [10, 16])

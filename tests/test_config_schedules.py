@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import PARAM_SCHEDULERS
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 PEAK = 1e-4
 

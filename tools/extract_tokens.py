@@ -26,12 +26,10 @@ reconstruction of the source images. The work is done by
 :mod:`bigfix_mm.datasets.token_extraction`; this is its front end.
 """
 import argparse
-import os.path as osp
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 

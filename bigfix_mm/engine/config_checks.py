@@ -30,10 +30,10 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from bigfix_mm.engine.hooks.fixing_sampler_hook import DEFAULT_BASELINE, DEFAULT_SAMPLER
 from bigfix_mm.errors import InputError
-from bigfix_mm.models.bigfix import DEFAULT_SAMPLER as MODEL_SAMPLER
-from bigfix_mm.models.schedules import as_grid3d
+from bigfix_mm.models.editors.bigfix.sampler.presets import (DEFAULT_SAMPLER, PREVIEW_BASELINE,
+                                                             PREVIEW_SAMPLER)
+from bigfix_mm.core.schedules import as_grid3d
 from bigfix_mm.models.tokenizers.facts import tokenizer_facts
 from bigfix_mm.registry import (DATASETS, MODELS, TRANSFORMS, registered_class,
                                 with_class_defaults)
@@ -145,7 +145,7 @@ def check_config(cfg: Config) -> None:
 
 def collect_problems(cfg: Config) -> List[str]:
     """Every mismatch as a message (empty for a consistent or non-BIGFix config)."""
-    from .fsdp import fsdp_problems
+    from bigfix_mm.engine.fsdp import fsdp_problems
     strategy_problems = fsdp_problems(cfg)  # hooks / clipping that FSDP cannot run
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
@@ -252,13 +252,13 @@ def _check_samplers(cfg: Config, model: dict, num_tokens: int, grid: tuple) -> L
 
 
 def _sampler_steps(cfg: Config, model: dict) -> Iterator[Tuple[str, Any]]:
-    sampler = model.get('sampler') or MODEL_SAMPLER
+    sampler = model.get('sampler') or DEFAULT_SAMPLER
     yield 'model.sampler.steps', with_class_defaults(MODELS, sampler).get('steps')
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
         if not isinstance(hook, dict) or hook.get('type') != 'FixingSamplerHook':
             continue
         for key in ('sampler', 'baseline'):
-            sub = hook.get(key) or (DEFAULT_SAMPLER if key == 'sampler' else DEFAULT_BASELINE)
+            sub = hook.get(key) or (PREVIEW_SAMPLER if key == 'sampler' else PREVIEW_BASELINE)
             yield f'custom_hooks[{i}].{key}.steps', with_class_defaults(MODELS, sub).get('steps')
         yield f'custom_hooks[{i}].steps', hook.get('steps')
     for name in ('val_evaluator', 'test_evaluator'):

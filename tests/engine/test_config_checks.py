@@ -10,7 +10,7 @@ from bigfix_mm.engine.config_checks import (ConfigError, check_config, collect_p
 from bigfix_mm.registry import DATASETS
 from bigfix_mm.engine.launch import build_runner
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
 TOKENS = REPO / 'configs' / 'bigfix_imagenet256.py'

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel, MMFullyShardedDataParallel
 from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS, STRATEGIES
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 def test_default_runtime_wraps_in_the_guarded_ddp():
@@ -79,7 +79,7 @@ def fsdp_units(model: torch.nn.Module, policy_cfg: dict) -> list:
 def test_fsdp_units_are_the_transformer_blocks(tmp_path):
     """Each Block is one unit; the tied embedding / head stays in the root unit. (The
     former size-based policy made tok_emb and every large Linear units, no Block.)"""
-    from bigfix_mm.models.transformer import Block
+    from bigfix_mm.models.editors.bigfix.transformer import Block
     from bigfix_mm.registry import MODELS
     cfg = fsdp_config(tmp_path)
     with torch.device('meta'):  # the large model's structure, without its memory

@@ -15,9 +15,9 @@ from mmengine.runner import Runner
 from bigfix_mm.engine.config_checks import resolve_config
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
-from .random_inception import write_random_inception
-from ..conftest import REPO
-from ..conftest import small_cfg
+from tests.evaluation.random_inception import write_random_inception
+from tests.conftest import REPO
+from tests.conftest import small_cfg
 
 EVAL_BASE = REPO / 'configs' / '_base_' / 'evaluation' / 'generative_cifar10.py'
 

@@ -13,7 +13,7 @@ from bigfix_mm.evaluation.video import (FVD_NUM_FRAMES, I3DFeatures, RankDeficie
                                         ReferenceScorer, balanced_indices, check_fvd_frames,
                                         frechet_video_distance, metric_frames, per_frame_frechet,
                                         raw_dataset_cfg, real_clips, temporal_consistency)
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope='module')

@@ -11,8 +11,8 @@ import pytest
 
 import torch
 
-from ..conftest import REPO
-from ..conftest import small_cfg
+from tests.conftest import REPO
+from tests.conftest import small_cfg
 
 
 def free_port() -> int:

@@ -10,9 +10,9 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from bigfix_mm.models.tokenizers import VQAutoencoder
+from bigfix_mm.models.editors.vqgan import VQAutoencoder
 from bigfix_mm.registry import DATASETS
-from ..conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool
 
 et = load_tool('extract_tokens')
 from bigfix_mm.datasets.token_extraction import PROGRESS  # noqa: E402

@@ -8,8 +8,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..conftest import CIFAR_QUICK as QUICK
-from ..conftest import REPO, requires_cifar, small_cfg, small_cifar_cfg
+from tests.conftest import CIFAR_QUICK as QUICK
+from tests.conftest import REPO, requires_cifar, small_cfg, small_cifar_cfg
 
 
 def test_config_inheritance_and_overrides():
@@ -67,8 +67,8 @@ def test_validation_longer_than_the_logging_window(tmp_path):
 def test_quick_config_trains_from_an_official_release_in_data_cifar10(tmp_path):
     """A clone without ../shared: BIGFIX_SHARED is empty, data/cifar10 (under the working
     directory) holds the python release; tools/train.py trains the quick config."""
-    from .test_dist_train import run_tool, subprocess_env
-    from ..datasets.cifar_release import write_fake_release
+    from tests.tools.test_dist_train import run_tool, subprocess_env
+    from tests.datasets.cifar_release import write_fake_release
     (tmp_path / 'empty').mkdir()
     md5s = write_fake_release(tmp_path / 'data' / 'cifar10', per_batch=8)
     (tmp_path / 'md5.json').write_text(json.dumps(md5s))

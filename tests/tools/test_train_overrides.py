@@ -6,7 +6,7 @@ from typing import List
 
 import pytest
 
-from ..conftest import REPO, SMALL_CONFIG, load_tool, tool_exit_status
+from tests.conftest import REPO, SMALL_CONFIG, load_tool, tool_exit_status
 
 IMAGES = SMALL_CONFIG  # injects in the data pipeline
 VIDEO = REPO / 'configs' / 'bigfix_synthetic_video.py'  # injects batched in the model

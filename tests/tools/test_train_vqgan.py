@@ -11,7 +11,7 @@ from bigfix_mm.engine.launch import build_runner
 from mmengine.runner import Runner
 
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO, load_tool, requires_cifar
+from tests.conftest import REPO, load_tool, requires_cifar
 
 et = load_tool('extract_tokens')
 

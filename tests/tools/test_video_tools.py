@@ -12,8 +12,8 @@ from bigfix_mm.datasets import SyntheticMovingShapes, TokenDataset
 from bigfix_mm.engine.config_checks import resolve_config
 from bigfix_mm.engine.launch import build_runner
 from bigfix_mm.models.tokenizers import PerFrameTokenizer, RGBQuantTokenizer
-from bigfix_mm.utils.video import read_video
-from ..conftest import REPO, load_tool
+from bigfix_mm.visualization.video import read_video
+from tests.conftest import REPO, load_tool
 
 CONFIG = REPO / 'configs' / 'bigfix_synthetic_video.py'
 
@@ -123,7 +123,7 @@ def test_eval_video_refuses_fvd_off_16_frames_and_unnamed_context_split(checkpoi
 
 def test_frame_prediction_validation_gives_context_and_scores_the_rest():
     from mmengine.dataset import default_collate
-    from bigfix_mm.models.context import frame_context_mask
+    from bigfix_mm.core.context import frame_context_mask
     from bigfix_mm.registry import DATASETS, MODELS
     cfg = resolve_config(Config.fromfile(str(CONFIG)))
     assert cfg.model.context_frames == cfg.context_frames == (0, 2)

@@ -6,8 +6,8 @@ import pytest
 
 from bigfix_mm.errors import DataNotFoundError, InputError
 from bigfix_mm.utils import cli
-from ..conftest import REPO
-from ..tools.test_dist_train import subprocess_env
+from tests.conftest import REPO
+from tests.tools.test_dist_train import subprocess_env
 
 
 def _raise(err):

@@ -4,7 +4,7 @@ from typing import Tuple
 import torch
 from torch import nn
 
-from bigfix_mm.utils.tokens import check_token_range
+from bigfix_mm.core.tokens import check_token_range
 
 
 class FrozenTokenizer(nn.Module):

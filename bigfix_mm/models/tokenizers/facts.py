@@ -18,7 +18,7 @@ def tokenizer_facts(tok: Optional[dict]) -> Optional[Tuple[int, int, str]]:
         return levels**3, int(full['downsample']), f'RGBQuantTokenizer(levels={levels}) has ' \
             f'{levels}**3 = {levels**3} codes'
     if kind == 'VQGANTokenizer':
-        from .vq_autoencoder import VQAutoencoder, resolve_arch
+        from bigfix_mm.models.editors.vqgan.vq_autoencoder import VQAutoencoder, resolve_arch
         extra = {k: v for k, v in tok.items() if k not in ('type', 'arch', 'checkpoint', 'use_ema')}
         arch = {**signature_defaults(VQAutoencoder), **resolve_arch(tok.get('arch'), **extra)}
         quantizer = arch.get('quantizer') or {}

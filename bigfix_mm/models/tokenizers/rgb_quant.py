@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer
+from bigfix_mm.models.tokenizers.base import BaseTokenizer
 
 
 @MODELS.register_module()

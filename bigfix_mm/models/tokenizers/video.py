@@ -4,7 +4,7 @@ from typing import Sequence
 import torch
 
 from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer, FrozenTokenizer
+from bigfix_mm.models.tokenizers.base import BaseTokenizer, FrozenTokenizer
 
 
 class BaseVideoTokenizer(FrozenTokenizer):

@@ -4,9 +4,9 @@ from typing import Optional
 import torch
 
 from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer
-from .convert import check_state_dict, load_native
-from .vq_autoencoder import VQAutoencoder, resolve_arch
+from bigfix_mm.models.tokenizers.base import BaseTokenizer
+from bigfix_mm.models.tokenizers.convert import check_state_dict, load_native
+from bigfix_mm.models.editors.vqgan.vq_autoencoder import VQAutoencoder, resolve_arch
 
 
 @MODELS.register_module()
@@ -17,7 +17,7 @@ class VQGANTokenizer(BaseTokenizer):
 
         dict(type='VQGANTokenizer', arch='llamagen-vq16', checkpoint='vq_ds16_c2i.pt')
         dict(type='VQGANTokenizer', arch='taming-f16-1024', checkpoint='last.ckpt')  # after
-            # tools/convert_taming.py, or directly if the file loads with weights_only
+            # tools/model_converters/convert_taming.py, or directly if the file loads with weights_only
         dict(type='VQGANTokenizer', checkpoint='work_dirs/vqgan_cifar10/iter_2000.pth',
              **cifar_arch)  # trained with configs/vqgan_cifar10.py
 

@@ -33,7 +33,7 @@ gen_offline_metrics = [
          real_nums=-1, sample_model='orig', sample_kwargs=gen_sample_kwargs),
 ]
 
-# Needs `tools/train_classifier.py` first (its default output path).
+# Needs `projects/classifier_training` first (its default output path).
 gen_classifier_metric = dict(type='ClassifierAccuracy', prefix='cls', fake_nums=gen_fake_nums,
                              classifier_path='work_dirs/cifar10_classifier/classifier.pth',
                              sample_model='orig', sample_kwargs=gen_sample_kwargs)
