@@ -102,8 +102,8 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
 # the Runner-level tests' config: synthetic images, no data on disk (tools launched in a
 # subprocess get it, or a dump of small_cfg, as CONFIG); a work dir holds its dump as
 # SMALL_CONFIG.name
-SMALL_CONFIG = REPO / 'configs' / 'bigfix_synthetic_shapes.py'
-CIFAR_QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+SMALL_CONFIG = REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_shapes.py'
+CIFAR_QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
 
 
 _RUN_NUMBERS = itertools.count()

@@ -38,6 +38,7 @@ from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bigfix_mm.core.sampling import balanced_labels  # noqa: E402
 from bigfix_mm.evaluation import video as V  # noqa: E402
 from bigfix_mm.models.editors.bigfix.sampler.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
 from bigfix_mm.core.files import write_text_atomic  # noqa: E402
@@ -115,7 +116,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pixel_context = (k or 0) * per_token_frame  # given pixel frames
     if args.i3d:  # refuse before anything is loaded or sampled
         V.check_fvd_frames(model.grid[0] * per_token_frame, pixel_context)
-    labels = torch.arange(args.num) % model.num_classes
+    labels = balanced_labels(args.num, model.num_classes)
     real = V.real_clips(cfg, args.real_split, labels.numpy())
     synthetic = V.raw_dataset_cfg(cfg, args.real_split)['type'] == 'SyntheticMovingShapes'
     features = None if args.no_fd else V.default_frame_features(args.device, args.fd_size)

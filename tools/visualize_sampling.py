@@ -22,7 +22,8 @@ from bigfix_mm.apis import init_model  # noqa: E402
 from bigfix_mm.errors import InputError, InputValueError  # noqa: E402
 from bigfix_mm.models.editors.bigfix.sampler.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
 from bigfix_mm.visualization.images import save_png  # noqa: E402
-from bigfix_mm.visualization.sampling_figures import save_gif, visualize_sampling  # noqa: E402
+from bigfix_mm.visualization.sampling_figures import visualize_sampling  # noqa: E402
+from bigfix_mm.visualization.video import save_gif  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -67,7 +68,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_png(strip, out / 'sampling_strip.png')
-    save_gif(frames, out / 'sampling.gif')
+    save_gif(frames, out / 'sampling.gif', fps=1000 / 700, last_ms=2500)
     print(f'wrote {out / "sampling_strip.png"} and {out / "sampling.gif"}')
 
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from bigfix_mm.models.editors.bigfix.bigfix import BIGFix
 from bigfix_mm.models.editors.bigfix.data_preprocessor import TokenDataPreprocessor
-from bigfix_mm.models import samplers as sampler_classes
+from bigfix_mm.models.editors.bigfix import sampler as sampler_classes
 from bigfix_mm.models.editors.bigfix.sampler.presets import FIXING_TWINS, SAMPLER_PRESETS, sampler_config
 from bigfix_mm.models.editors.bigfix.sampler.token_sampler import TokenSampler
 from bigfix_mm.models.editors.bigfix.transformer import TRANSFORMER_SIZES, BidirectionalTransformer

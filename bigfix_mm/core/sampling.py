@@ -1,5 +1,6 @@
 """Sampling primitives shared by the output heads and the sampler: classifier-free
-guidance, top-k / top-p filtering, Gumbel noise and draws, and per-row top-k masks."""
+guidance, top-k / top-p filtering, Gumbel noise and draws, per-row top-k masks, and
+class-balanced labels."""
 from typing import Optional
 
 import torch
@@ -43,6 +44,13 @@ def gumbel_noise(shape, generator: Optional[torch.Generator], device) -> torch.T
 def gumbel_argmax(logits: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
     """One categorical draw per position: argmax(logits + Gumbel). (B, N, K) -> (B, N)."""
     return gumbel_noise(logits.shape, generator, logits.device).add_(logits).argmax(-1)
+
+
+def balanced_labels(num: int, num_classes: int, start: int = 0,
+                    device: Optional[torch.device] = None) -> torch.Tensor:
+    """(num,) int64 classes in turn from ``start`` (``start, start + 1, ...`` modulo
+    ``num_classes``): every class the same share when ``num`` is a multiple."""
+    return torch.arange(start, start + num, device=device) % num_classes
 
 
 def topk_mask(scores: torch.Tensor, k: int) -> torch.Tensor:

@@ -146,7 +146,7 @@ def check_config(cfg: Config) -> None:
 def collect_problems(cfg: Config) -> List[str]:
     """Every mismatch as a message (empty for a consistent or non-BIGFix config)."""
     from bigfix_mm.engine.fsdp import fsdp_problems
-    strategy_problems = fsdp_problems(cfg)  # hooks / clipping that FSDP cannot run
+    strategy_problems = fsdp_problems(cfg) + renamed_metric_problems(cfg)
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
         return strategy_problems
@@ -161,6 +161,25 @@ def collect_problems(cfg: Config) -> List[str]:
     problems += _check_class_counts(cfg, tr.get('num_classes'))
     problems += _check_samplers(cfg, model, grid3[0] * grid3[1] * grid3[2], grid)
     return problems
+
+
+# metric names of older work dirs -> their names now
+RENAMED_METRICS = {'fix_acc': 'injected_acc'}
+
+
+def renamed_metric_problems(cfg: Any, path: str = 'cfg') -> List[str]:
+    """Every string of ``cfg`` (e.g. ``default_hooks.checkpoint.save_best`` of an older
+    work dir's config) naming a metric by its former name, with the new name."""
+    if isinstance(cfg, dict):
+        return [p for k, v in cfg.items() for p in renamed_metric_problems(v, f'{path}.{k}')]
+    if isinstance(cfg, (list, tuple)):
+        return [p for i, v in enumerate(cfg) for p in renamed_metric_problems(v, f'{path}[{i}]')]
+    if isinstance(cfg, str):
+        for old, new in RENAMED_METRICS.items():
+            if cfg == old or cfg.endswith('/' + old):
+                return [f'{path}={cfg!r} names the metric {old!r}, now {new!r} (the accuracy on '
+                        f'injected tokens): write {cfg[:-len(old)] + new!r}.']
+    return []
 
 
 def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:

@@ -15,6 +15,12 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
+def upscale(images: np.ndarray, scale: int) -> np.ndarray:
+    """(..., H, W, C) -> (..., H * scale, W * scale, C) by pixel repetition (``images``
+    itself when ``scale`` is 1)."""
+    return images.repeat(scale, axis=-3).repeat(scale, axis=-2) if scale > 1 else images
+
+
 def make_grid_uint8(images: torch.Tensor, n_row: Optional[int] = None, pad: int = 2) -> np.ndarray:
     """(B, 3, H, W) float RGB in [0, 1] -> one (H', W', 3) uint8 grid image."""
     arr = to_uint8(images)

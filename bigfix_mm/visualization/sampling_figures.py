@@ -6,7 +6,6 @@ changed by fixing (``changed``). :func:`render_steps` turns that into one image
 per step and sample, with masked cells hatched grey, newly placed tokens outlined in
 :data:`PLACED_COLOUR` and tokens changed by fixing in :data:`FIXED_COLOUR`.
 """
-from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -14,7 +13,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from bigfix_mm.models.editors.bigfix.sampler.presets import no_fixing_twin
-from bigfix_mm.visualization.images import to_uint8
+from bigfix_mm.visualization.images import to_uint8, upscale
 
 PLACED_COLOUR = (0, 170, 255)  # newly placed this step
 FIXED_COLOUR = (255, 40, 160)  # placed earlier, changed by fixing this step
@@ -110,11 +109,6 @@ def _cell_masks(mask: torch.Tensor, grid: Sequence[int]) -> np.ndarray:
     return mask.reshape(*mask.shape[:-1], *grid[-2:]).cpu().numpy()
 
 
-def _upscale(images: np.ndarray, scale: int) -> np.ndarray:
-    """(..., H, W, 3) -> (..., H*scale, W*scale, 3) by pixel repetition."""
-    return images.repeat(scale, axis=-3).repeat(scale, axis=-2)
-
-
 def _outline(image: np.ndarray, cells: np.ndarray, colour, width: int = 1) -> None:
     """Draw a ``width``-pixel frame in place around every True cell of ``cells`` (h, w)."""
     ch, cw = image.shape[0] // cells.shape[0], image.shape[1] // cells.shape[1]
@@ -148,9 +142,9 @@ def render_steps(model, trace: dict, scale: int = 4) -> np.ndarray:
     h, w = images.shape[-2:]
     pixel_mask = torch.from_numpy(cells.repeat(h // cells.shape[-2], -2)
                                   .repeat(w // cells.shape[-1], -1))  # (S, B, H, W)
-    frames = _upscale(to_uint8(images.flatten(0, 1)), scale).reshape(steps, bsz, h * scale,
+    frames = upscale(to_uint8(images.flatten(0, 1)), scale).reshape(steps, bsz, h * scale,
                                                                      w * scale, 3).copy()
-    big_mask = _upscale(pixel_mask.numpy()[..., None], scale)[..., 0]  # (S, B, H*s, W*s)
+    big_mask = upscale(pixel_mask.numpy()[..., None], scale)[..., 0]  # (S, B, H*s, W*s)
     yy, xx = np.indices(big_mask.shape[-2:])
     hatch = np.where((yy + xx) // max(1, scale) % 2 == 0, *MASK_HATCH).astype(np.uint8)
     frames[big_mask] = np.broadcast_to(hatch, big_mask.shape)[big_mask][:, None]
@@ -216,18 +210,6 @@ def gif_frames(frames: np.ndarray, fixing_final: np.ndarray, plain_final: np.nda
     return padded
 
 
-def save_gif(frames: Sequence[np.ndarray], path, duration_ms: int = 700,
-             last_ms: int = 2500) -> None:
-    """Write (H, W, 3) uint8 frames as a looping GIF (the last frame held longer)."""
-    path = Path(path)
-    images = [Image.fromarray(f) for f in frames]
-    durations = [duration_ms] * (len(images) - 1) + [last_ms]
-    tmp = path.with_name(f'.{path.name}.tmp')
-    images[0].save(tmp, format='GIF', save_all=True, append_images=images[1:],
-                   duration=durations, loop=0)
-    tmp.replace(path)
-
-
 @torch.no_grad()
 def visualize_sampling(model, labels: torch.Tensor, sampler_cfg: dict, seed: int = 0,
                        scale: int = 4, row_labels: Optional[Sequence[str]] = None,
@@ -254,7 +236,7 @@ def visualize_sampling(model, labels: torch.Tensor, sampler_cfg: dict, seed: int
     fix_sampler, fix_ids, trace = runs['fixing']
     plain_sampler, plain_ids, _ = runs['plain']
     frames = render_steps(model, trace, scale)
-    finals = [_upscale(to_uint8(model.decode(i)), scale) for i in (fix_ids, plain_ids)]
+    finals = [upscale(to_uint8(model.decode(i)), scale) for i in (fix_ids, plain_ids)]
     steps = frames.shape[0]
     cfg_scale = overrides.get('cfg_scale')
     cfg_scale = fix_sampler.cfg_scale if cfg_scale is None else cfg_scale

@@ -6,8 +6,7 @@ import numpy as np
 import torch
 
 from bigfix_mm.core.files import atomic_path
-
-from bigfix_mm.visualization.images import to_uint8
+from bigfix_mm.visualization.images import to_uint8, upscale
 
 
 def clips_to_uint8(clips: torch.Tensor) -> np.ndarray:
@@ -47,17 +46,13 @@ def tile_clips(clips: np.ndarray, n_row: Optional[int] = None, pad: int = 2) -> 
     return out
 
 
-def _upscale(frames: np.ndarray, scale: int) -> np.ndarray:
-    return frames.repeat(scale, axis=1).repeat(scale, axis=2) if scale > 1 else frames
-
-
 def save_mp4(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 1) -> None:
     """Write (T, H, W, 3) uint8 RGB frames as an MP4 (OpenCV ``mp4v``; temp file + rename).
 
     ``scale`` enlarges small frames by pixel repetition (players blur tiny videos).
     """
     import cv2
-    frames = _upscale(np.asarray(frames, dtype=np.uint8), scale)
+    frames = upscale(np.asarray(frames, dtype=np.uint8), scale)
     height, width = frames.shape[1:3]
     with atomic_path(path) as tmp:
         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*'mp4v'), float(fps),
@@ -72,14 +67,20 @@ def save_mp4(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int 
             writer.release()
 
 
-def save_gif(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 1) -> None:
-    """Write (T, H, W, 3) uint8 RGB frames as a looping GIF (Pillow; temp file + rename)."""
+def save_gif(frames: np.ndarray, path: str | Path, fps: float = 8.0, scale: int = 1,
+             last_ms: Optional[int] = None) -> None:
+    """Write (T, H, W, 3) uint8 RGB frames as a looping GIF (Pillow; temp file + rename);
+    ``last_ms`` holds the last frame longer."""
     from PIL import Image
-    frames = _upscale(np.asarray(frames, dtype=np.uint8), scale)
+    frames = upscale(np.asarray(frames, dtype=np.uint8), scale)
     images = [Image.fromarray(f) for f in frames]
+    durations = [int(round(1000 / fps))] * len(images)
+    if last_ms is not None:
+        durations[-1] = int(last_ms)
     with atomic_path(path) as tmp:
         images[0].save(tmp, format='GIF', save_all=True, append_images=images[1:],
-                       duration=int(round(1000 / fps)), loop=0, optimize=False)
+                       duration=durations if last_ms is not None else durations[0], loop=0,
+                       optimize=False)
 
 
 def read_video(path: str | Path) -> np.ndarray:

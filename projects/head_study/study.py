@@ -37,7 +37,7 @@ METRICS = (('FD/fd', 'FD', 'lower'), ('cls/acc', 'acc %', 'higher'))
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='softmax vs masked-bit head (train, sample, score)')
     p.add_argument('config', help='a BIGFix config with the bit head '
-                   '(configs/bigfix_cifar10_bits.py)')
+                   '(configs/bigfix/bigfix_cifar10_bits.py)')
     p.add_argument('--work-dir', default='work_dirs/head_study')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                    help='training and sampling seeds (one pair of runs each)')

@@ -12,8 +12,8 @@ from bigfix_mm.engine.launch import build_runner
 
 from tests.conftest import REPO
 
-QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
-TOKENS = REPO / 'configs' / 'bigfix_imagenet256.py'
+QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
+TOKENS = REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'
 
 
 def quick() -> Config:
@@ -26,7 +26,11 @@ def only(problems, *needles):
     return hits[0]
 
 
-@pytest.mark.parametrize('path', sorted((REPO / 'configs').glob('*.py')), ids=lambda p: p.name)
+SHIPPED = sorted((REPO / 'configs').glob('*.py')) + sorted((REPO / 'configs').glob('bigfix/*.py')) \
+    + sorted((REPO / 'configs').glob('vqgan/*.py'))
+
+
+@pytest.mark.parametrize('path', SHIPPED, ids=lambda p: str(p.relative_to(REPO / 'configs')))
 def test_shipped_configs_pass(path):
     cfg = Config.fromfile(str(path))
     assert collect_problems(prepare_config(cfg)) == []
@@ -168,7 +172,7 @@ def test_token_metadata_disagrees_with_model(tmp_path):
 
 
 def test_video_frames_disagree_with_grid():
-    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py')))
+    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_video.py')))
     cfg.train_dataloader.dataset.num_frames = 4
     only(collect_problems(cfg), 'train_dataloader.dataset.num_frames=4', 'T=8')
 

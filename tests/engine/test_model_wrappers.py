@@ -16,7 +16,7 @@ from tests.conftest import REPO
 
 
 def test_default_runtime_wraps_in_the_guarded_ddp():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'))
     wrapper = MODEL_WRAPPERS.get(cfg.model_wrapper_cfg.type)  # how Runner.wrap_model looks it up
     assert issubclass(wrapper, MMDistributedDataParallel)
     assert cfg.randomness.diff_rank_seed is True
@@ -130,7 +130,7 @@ def test_bf16_configs_build_no_loss_scaler(monkeypatch, config):
     skips steps on overflow. AmpOptimWrapper and GradScaler need CUDA to be built
     enabled: CUDA is reported available for the build only."""
     from mmengine.optim import build_optim_wrapper
-    cfg = Config.fromfile(str(REPO / 'configs' / config))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / config))
     assert cfg.optim_wrapper.dtype == 'bfloat16'
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)

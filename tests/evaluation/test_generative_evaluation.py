@@ -95,7 +95,7 @@ def test_missing_network_file_fails_before_any_sampling(tmp_path, monkeypatch, m
 
 
 def test_eval_config_uses_mmagic_loops_and_inherits_the_model():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick_eval.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick_eval.py'))
     assert cfg.test_cfg == dict(type='MultiTestLoop')
     assert cfg.test_evaluator.type == 'Evaluator'
     fd = cfg.test_evaluator.metrics[0]

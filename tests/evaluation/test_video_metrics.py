@@ -203,7 +203,7 @@ def test_real_clips_come_from_the_video_files_never_from_tokens(tmp_path):
 
 
 def test_synthetic_dataloader_split_keeps_frames_only():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_video.py'))
     ds = raw_dataset_cfg(cfg, 'train')
     assert ds['type'] == 'SyntheticMovingShapes' and ds['pipeline'] == []
     cfg.test_dataloader.dataset.num_samples = 24

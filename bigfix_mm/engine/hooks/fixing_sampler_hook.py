@@ -8,6 +8,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from bigfix_mm.core.sampling import balanced_labels
 from bigfix_mm.models.editors.bigfix.sampler.presets import PREVIEW_BASELINE, PREVIEW_SAMPLER
 from bigfix_mm.registry import HOOKS, MODELS
 from bigfix_mm.visualization.images import make_grid_uint8, save_png
@@ -92,7 +93,7 @@ class FixingSamplerHook(Hook):
         if not is_main_process():
             return {}
         model = sampling_model(runner, self)
-        labels = torch.arange(self.num_samples, device=model.device) % model.num_classes
+        labels = balanced_labels(self.num_samples, model.num_classes, device=model.device)
         kwargs = {k: v for k, v in self.overrides.items() if v is not None}
         runs = {}
         for name, sampler in (('fixing', self.sampler), ('baseline', self.baseline)):

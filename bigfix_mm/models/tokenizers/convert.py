@@ -227,7 +227,7 @@ def load_native(path: str | Path, use_ema: bool = True,
         raise FileNotFoundError(
             f'VQ tokenizer checkpoint {path} does not exist: check the `checkpoint` path of the '
             'tokenizer config (or --checkpoint). Train one with tools/train.py '
-            'configs/vqgan_cifar10.py, or convert a published one with tools/model_converters/convert_llamagen.py '
+            'configs/vqgan/vqgan_cifar10.py, or convert a published one with tools/model_converters/convert_llamagen.py '
             '/ tools/model_converters/convert_taming.py.')
     if allow_inert:
         obj, _ = load_tensors_only(path)

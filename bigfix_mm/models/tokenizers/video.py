@@ -32,6 +32,11 @@ class PerFrameTokenizer(BaseVideoTokenizer):
     Shapes: (B, T, 3, H, W) <-> (B, T, H / f, W / f); ``temporal_downsample = 1``.
     """
 
+    @classmethod
+    def config_facts(cls, cfg: dict):
+        from bigfix_mm.models.tokenizers.facts import tokenizer_facts
+        return tokenizer_facts(cfg.get('tokenizer'))
+
     def __init__(self, tokenizer: dict | BaseTokenizer, frame_batch: int | None = None):
         super().__init__()
         self.image_tokenizer = MODELS.build(tokenizer) if isinstance(tokenizer, dict) else tokenizer

@@ -5,7 +5,7 @@
 #     test_cfg = _base_.gen_test_cfg
 #     test_dataloader = _base_.gen_dataloader
 #     test_evaluator = _base_.gen_evaluator
-# (see configs/bigfix_cifar10_quick_eval.py and docs/evaluation.md).
+# (see configs/bigfix/bigfix_cifar10_quick_eval.py and docs/evaluation.md).
 #
 # Real images: the CIFAR-10 test split, packed as `gt_img` for the metrics.
 # Generated images: BIGFix answers MMagic's generation requests; the metrics of

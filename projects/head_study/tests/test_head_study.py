@@ -12,9 +12,9 @@ from tools.fixing_study.cells import make_cells
 
 
 def test_twins_differ_only_in_the_head():
-    base = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_bits.py'))
+    base = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_bits.py'))
     base.model.tokenizer.checkpoint = None
-    args = hs.parse_args([str(REPO / 'configs' / 'bigfix_cifar10_bits.py'), '--bit-depth', '1'])
+    args = hs.parse_args([str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_bits.py'), '--bit-depth', '1'])
     soft, bit = hs.with_head(base, 'softmax', args), hs.with_head(base, 'bit', args)
     assert soft.model.transformer.head is None and bit.model.transformer.head.depth == 1
     soft.model.transformer.pop('head')
@@ -47,7 +47,7 @@ def test_main_trains_samples_and_writes_the_summary(tmp_path):
     one cell of 8 samples is scored against 64 real images."""
     # RGB quantisation with 4 levels: 64 = 2^6 codes, so the bit head applies
     config = tmp_path / 'bits_toy.py'
-    config.write_text(f"_base_ = ['{REPO / 'configs' / 'bigfix_cifar10_quick.py'}']\n"
+    config.write_text(f"_base_ = ['{REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'}']\n"
                       "model = dict(tokenizer=dict(levels=4))\n")
     classifier = tmp_path / 'classifier.pth'
     save_classifier(str(classifier), CifarClassifier(width=4), dict(test_acc=10.0, epochs=0))

@@ -11,16 +11,16 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from bigfix_mm.apis import init_model
-from tests.tools.evaluation.random_inception import write_random_inception
+from tests.evaluation.random_inception import write_random_inception
 from bigfix_mm.models.editors.bigfix.convert_halton_maskgit import ConversionError
 from tests.conftest import (HALTON_MASKGIT_ROOT, REPO, load_tool, requires_cifar,
                         requires_halton_maskgit)
-from tests.tools.model_converters.test_train import small_cfg
+from tests.tools.test_train import small_cfg
 
 # the authors' tiny random network: 64 codes, 8x8 tokens, 10 classes; RGB levels 4**3 = 64
 # with a 4x pooling turn CIFAR's 32x32 images into 8x8 tokens of the same codebook
 MODEL = """
-_base_ = ['{repo}/configs/bigfix_cifar10_quick_eval.py']
+_base_ = ['{repo}/configs/bigfix/bigfix_cifar10_quick_eval.py']
 model = dict(
     transformer=dict(size=None, width=96, depth=2, heads=4, grid=(8, 8), num_classes=10),
     tokenizer=dict(type='RGBQuantTokenizer', levels=4, downsample=4),  # the codebook: 64

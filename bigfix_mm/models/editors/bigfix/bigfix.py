@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 
 from bigfix_mm.core.nonfinite import check_parsed_loss, guarded_update
+from bigfix_mm.core.sampling import balanced_labels
 from bigfix_mm.models.editors.bigfix.sampler.presets import DEFAULT_SAMPLER
 from bigfix_mm.registry import MODELS
 from bigfix_mm.core.context import check_frame_range, frame_context_mask, sample_context_frames
@@ -346,7 +347,7 @@ class BIGFix(BaseModel):
             labels = torch.randint(0, self.num_classes, (num, ), generator=gen, device=self.device)
         elif label_mode == 'balanced':
             start = self._eval_label_offset
-            labels = (torch.arange(start, start + num, device=self.device) % self.num_classes)
+            labels = balanced_labels(num, self.num_classes, start, self.device)
             self._eval_label_offset = start + num
         else:
             raise ValueError(f"sample_kwargs['labels']={label_mode!r} must be 'uniform' or "
@@ -407,5 +408,5 @@ def token_statistics(pred: torch.Tensor, batch: CorruptedTokens,
     def acc(where: torch.Tensor) -> torch.Tensor:
         return (correct & where).sum().float() / where.sum().clamp(min=1)
 
-    return dict(masked_acc=acc(batch.masked), fix_acc=acc(batch.injected), clean_acc=acc(clean),
+    return dict(masked_acc=acc(batch.masked), injected_acc=acc(batch.injected), clean_acc=acc(clean),
                 injected_frac=batch.injected.float().mean())

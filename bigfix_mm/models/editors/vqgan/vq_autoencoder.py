@@ -31,13 +31,13 @@ VQ_ARCHS: Dict[str, dict] = {
     # taming-transformers VQGAN ImageNet f16 with K=16384.
     'taming-f16-16384': dict(ch=128, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, z_channels=256,
                              codebook_size=16384, code_dim=256, l2_norm=False, usage_history=0),
-    # bigfix_mm's own small tokenizer for 32x32 images (configs/vqgan_cifar10.py): f4 -> 8x8
+    # bigfix_mm's own small tokenizer for 32x32 images (configs/vqgan/vqgan_cifar10.py): f4 -> 8x8
     # tokens, 1.1M parameters, sized to train on a CPU in minutes.
     'cifar-f4': dict(ch=32, ch_mult=(1, 2, 2), num_res_blocks=1, z_channels=64,
                      codebook_size=1024, code_dim=8, l2_norm=True, usage_history=8192,
                      norm_groups=8),
     # the same network with a lookup-free (binary) quantiser: set the bits in `quantizer`
-    # (configs/vqgan_cifar10_lfq.py), e.g. quantizer=dict(type='LookupFreeQuantizer', bits=10).
+    # (configs/vqgan/vqgan_cifar10_lfq.py), e.g. quantizer=dict(type='LookupFreeQuantizer', bits=10).
     'cifar-f4-lfq': dict(ch=32, ch_mult=(1, 2, 2), num_res_blocks=1, z_channels=64,
                          norm_groups=8),
 }

@@ -25,7 +25,7 @@ def test_loss_falls_when_overfitting_8_samples(tiny_transformer_cfg):
     for _ in range(150):
         last = model.train_step(data, optim)
     assert last['loss'] < 0.5 * first['loss']
-    assert {'masked_acc', 'fix_acc', 'clean_acc'} <= set(last)
+    assert {'masked_acc', 'injected_acc', 'clean_acc'} <= set(last)
 
 
 def test_loss_covers_every_position(tiny_transformer_cfg):

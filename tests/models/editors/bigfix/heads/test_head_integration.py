@@ -28,7 +28,7 @@ def test_bigfix_trains_with_the_bit_head_and_bit_flip_injection():
     first = model.train_step(data, optim)
     losses = [model.train_step(data, optim)['loss'].item() for _ in range(30)]
     assert sum(losses[-5:]) / 5 < 0.75 * first['loss'].item()
-    assert {'masked_acc', 'fix_acc', 'clean_acc'} <= set(first)
+    assert {'masked_acc', 'injected_acc', 'clean_acc'} <= set(first)
     after = list(model.transformer.head.parameters())
     assert all(not torch.equal(b, a) for b, a in zip(before, after))  # the bit model trains
 

@@ -1,12 +1,12 @@
-# A lookup-free (binary) tokenizer for CIFAR-10: the network of configs/vqgan_cifar10.py with
+# A lookup-free (binary) tokenizer for CIFAR-10: the network of configs/vqgan/vqgan_cifar10.py with
 # LookupFreeQuantizer: each of the `lfq_bits` latent channels' sign is one bit of the token id,
 # K = 2^lfq_bits implicit codes (no codebook table). Losses: L1 reconstruction + commitment +
 # entropy (per-sample entropy minus codebook entropy). One key sets the bits, the environment
 # variable BIGFIX_LFQ_BITS (read when the config is parsed; default 10):
-#   python tools/train.py configs/vqgan_cifar10_lfq.py --work-dir work_dirs/vqgan_cifar10_lfq10
-#   BIGFIX_LFQ_BITS=16 python tools/train.py configs/vqgan_cifar10_lfq.py \
+#   python tools/train.py configs/vqgan/vqgan_cifar10_lfq.py --work-dir work_dirs/vqgan_cifar10_lfq10
+#   BIGFIX_LFQ_BITS=16 python tools/train.py configs/vqgan/vqgan_cifar10_lfq.py \
 #       --work-dir work_dirs/vqgan_cifar10_lfq16
-#   BIGFIX_LFQ_BITS=16 python tools/extract_tokens.py configs/vqgan_cifar10_lfq.py --split train \
+#   BIGFIX_LFQ_BITS=16 python tools/extract_tokens.py configs/vqgan/vqgan_cifar10_lfq.py --split train \
 #       --flip --out data/cifar10_lfq16_tokens/train
 _base_ = ['./vqgan_cifar10.py']
 

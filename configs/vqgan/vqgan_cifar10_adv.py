@@ -1,4 +1,4 @@
-# configs/vqgan_cifar10.py plus a hinge GAN loss against MMagic's PatchDiscriminator
+# configs/vqgan/vqgan_cifar10.py plus a hinge GAN loss against MMagic's PatchDiscriminator
 # (switched on halfway, at iteration 1,000 of 2,000, with VQGAN's adaptive weight); two
 # optimizers built by MMEngine's MultiOptimWrapperConstructor.
 _base_ = ['./vqgan_cifar10.py']

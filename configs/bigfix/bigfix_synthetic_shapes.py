@@ -1,4 +1,4 @@
-# The quick config (configs/bigfix_cifar10_quick.py) with no data on disk: coloured shapes
+# The quick config (configs/bigfix/bigfix_cifar10_quick.py) with no data on disk: coloured shapes
 # (32x32 px, 9 classes) rendered on the fly, RGB-quantised 8x8 tokens (64 codes). The test
 # suite's Runner runs (train, resume, DDP, EMA, evaluation, sampling) use it shrunk
 # (tests/conftest.py small_cfg).

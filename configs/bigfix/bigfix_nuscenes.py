@@ -1,12 +1,12 @@
 # BIGFix on NuScenes front-camera clips, frame prediction: 8 frames (~6 Hz) of 128x224 px,
 # LlamaGen VQ f16 per frame -> (8, 8, 14) = 896 tokens, one class (unconditional). Each
 # training clip gives its first k frames as context, k uniform in [0, 4]; sample with
-#   python tools/sample.py configs/bigfix_nuscenes.py CKPT --context-frames 2 --out preds/
+#   python tools/sample.py configs/bigfix/bigfix_nuscenes.py CKPT --context-frames 2 --out preds/
 _base_ = [
-    './_base_/default_runtime.py',
-    './_base_/models/bigfix_base.py',
-    './_base_/datasets/nuscenes_tokens.py',
-    './_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/default_runtime.py',
+    '../_base_/models/bigfix_base.py',
+    '../_base_/datasets/nuscenes_tokens.py',
+    '../_base_/schedules/adamw_warmup_cosine.py',
 ]
 model = dict(
     transformer=dict(size='base', grid=(8, 8, 14), num_classes=1),

@@ -4,10 +4,10 @@
 # p=0.2 (shuffle), label dropout 0.1; sampling as the authors: Halton order, every
 # placed token re-sampled each step (fix='all'; fix='low_confidence' goes beyond them).
 _base_ = [
-    './_base_/default_runtime.py',
-    './_base_/models/bigfix_large.py',
-    './_base_/datasets/imagenet256_tokens.py',
-    './_base_/schedules/adamw_warmup_hold_cosine.py',  # plain cosine: adamw_warmup_cosine.py
+    '../_base_/default_runtime.py',
+    '../_base_/models/bigfix_large.py',
+    '../_base_/datasets/imagenet256_tokens.py',
+    '../_base_/schedules/adamw_warmup_hold_cosine.py',  # plain cosine: adamw_warmup_cosine.py
 ]
 model = dict(
     transformer=dict(codebook_size=16384, grid=(16, 16), num_classes=1000, dropout=0.1),

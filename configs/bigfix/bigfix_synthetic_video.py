@@ -3,10 +3,10 @@
 # 0-2 given context frames per training clip. Trains in minutes on one CPU thread;
 # evaluate with tools/eval_video.py (temporal consistency + per-frame FD).
 _base_ = [
-    './_base_/default_runtime.py',
-    './_base_/models/bigfix_base.py',
-    './_base_/datasets/synthetic_video.py',
-    './_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/default_runtime.py',
+    '../_base_/models/bigfix_base.py',
+    '../_base_/datasets/synthetic_video.py',
+    '../_base_/schedules/adamw_warmup_cosine.py',
 ]
 model = dict(
     transformer=dict(size=None, width=64, depth=2, heads=2, grid=(8, 8, 8), num_classes=6),

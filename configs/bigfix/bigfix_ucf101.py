@@ -3,10 +3,10 @@
 # factorised space + time position embeddings, 3D Halton order, token fixing at sampling.
 # Global batch 128 (8 GPUs x 16), bf16, the authors' AdamW schedule.
 _base_ = [
-    './_base_/default_runtime.py',
-    './_base_/models/bigfix_base.py',
-    './_base_/datasets/ucf101_tokens.py',
-    './_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/default_runtime.py',
+    '../_base_/models/bigfix_base.py',
+    '../_base_/datasets/ucf101_tokens.py',
+    '../_base_/schedules/adamw_warmup_cosine.py',
 ]
 model = dict(
     transformer=dict(size='base', grid=(16, 8, 8), num_classes=101),

@@ -2,12 +2,12 @@
 # (docs/bit_head.md). The transformer's input embedding is built from the bits and its output
 # is a small masked model over the bits, so nothing scales with K. Bits: the environment
 # variable BIGFIX_LFQ_BITS (default 10; the tokenizer config reads the same one):
-#   python tools/train.py configs/vqgan_cifar10_lfq.py --work-dir work_dirs/vqgan_cifar10_lfq10
-#   python tools/extract_tokens.py configs/vqgan_cifar10_lfq.py --split train --flip \
+#   python tools/train.py configs/vqgan/vqgan_cifar10_lfq.py --work-dir work_dirs/vqgan_cifar10_lfq10
+#   python tools/extract_tokens.py configs/vqgan/vqgan_cifar10_lfq.py --split train --flip \
 #       --out data/cifar10_lfq10_tokens/train
-#   python tools/extract_tokens.py configs/vqgan_cifar10_lfq.py --split test \
+#   python tools/extract_tokens.py configs/vqgan/vqgan_cifar10_lfq.py --split test \
 #       --out data/cifar10_lfq10_tokens/test
-#   python tools/train.py configs/bigfix_cifar10_bits.py
+#   python tools/train.py configs/bigfix/bigfix_cifar10_bits.py
 # Injection: model.injection as everywhere (shuffle as the paper); mode='bit_flip' flips a
 # random subset of a visible token's bits.
 _base_ = ['./bigfix_cifar10.py']
