@@ -67,7 +67,7 @@ def load_checkpoint_file(filename: Union[str, Path], map_location: Any = 'cpu') 
         raise CheckpointError(
             f'{path} holds objects outside the allow-list of safe types and was not loaded '
             f'({err}). Convert it to a plain state_dict or safetensors.') from err
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+    except (RuntimeError, EOFError, IndexError, zipfile.BadZipFile, OSError) as err:
         raise CheckpointError(f'checkpoint {path} is truncated or corrupt ({err}). Use an earlier '
                               'checkpoint of the run (work_dir/iter_*.pth).') from err
 

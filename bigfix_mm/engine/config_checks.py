@@ -146,7 +146,7 @@ def check_config(cfg: Config) -> None:
 def collect_problems(cfg: Config) -> List[str]:
     """Every mismatch as a message (empty for a consistent or non-BIGFix config)."""
     from bigfix_mm.engine.fsdp import fsdp_problems
-    strategy_problems = fsdp_problems(cfg) + renamed_metric_problems(cfg)
+    strategy_problems = fsdp_problems(cfg) + renamed_metric_problems(dict(cfg.items()))
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
         return strategy_problems

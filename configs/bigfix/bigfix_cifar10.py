@@ -14,6 +14,7 @@ _base_ = [
     '../_base_/models/bigfix_base.py',
     '../_base_/datasets/cifar10_vq_tokens.py',
     '../_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/hooks/fixing_sampler.py',
 ]
 vq_checkpoint = '{{$BIGFIX_VQ_CKPT:work_dirs/vqgan_cifar10/iter_2000.pth}}'
 token_root = '{{$BIGFIX_CIFAR10_TOKENS:data/cifar10_vq_tokens}}'
@@ -40,9 +41,3 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters, val_interval=1000)
 default_hooks = dict(logger=dict(interval=50),
                      checkpoint=dict(interval=1000, max_keep_ckpts=2))
-custom_hooks = [
-    dict(type='FixingSamplerHook', interval=1000, num_samples=20, seed=0,
-         sampler=dict(type='TokenFixingSampler', steps=8, fix='low_confidence', fix_ratio=0.1,
-                      cfg_scale=1.0),
-         baseline=dict(type='HaltonSampler', steps=8, cfg_scale=1.0)),
-]

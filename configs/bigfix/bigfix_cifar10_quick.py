@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/models/bigfix_base.py',
     '../_base_/datasets/cifar10_rgbquant.py',
     '../_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/hooks/fixing_sampler.py',
 ]
 model = dict(
     transformer=dict(grid=(8, 8), num_classes=10),
@@ -28,9 +29,4 @@ val_dataloader = dict(dataset=dict(indices=512, download=True))
 test_dataloader = dict(dataset=dict(indices=512, download=True))
 default_hooks = dict(logger=dict(interval=20),
                      checkpoint=dict(interval=200, max_keep_ckpts=2))
-custom_hooks = [
-    dict(type='FixingSamplerHook', interval=200, num_samples=20, seed=0,
-         sampler=dict(type='TokenFixingSampler', steps=8, fix='low_confidence', fix_ratio=0.1,
-                      cfg_scale=1.0),
-         baseline=dict(type='HaltonSampler', steps=8, cfg_scale=1.0)),
-]
+custom_hooks = [dict(_base_.custom_hooks[0], interval=200)]

@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/models/bigfix_base.py',
     '../_base_/datasets/synthetic_video.py',
     '../_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/hooks/fixing_sampler.py',
 ]
 model = dict(
     transformer=dict(size=None, width=64, depth=2, heads=2, grid=(8, 8, 8), num_classes=6),
@@ -26,9 +27,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=500)
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=500, max_keep_ckpts=2))
-custom_hooks = [
-    dict(type='FixingSamplerHook', interval=500, num_samples=6, seed=0,
-         sampler=dict(type='TokenFixingSampler', steps=8, fix='low_confidence', fix_ratio=0.1,
-                      cfg_scale=1.0),
-         baseline=dict(type='HaltonSampler', steps=8, cfg_scale=1.0)),
-]
+custom_hooks = [dict(_base_.custom_hooks[0], interval=500, num_samples=6)]

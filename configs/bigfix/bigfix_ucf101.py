@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/models/bigfix_base.py',
     '../_base_/datasets/ucf101_tokens.py',
     '../_base_/schedules/adamw_warmup_cosine.py',
+    '../_base_/hooks/fixing_sampler.py',
 ]
 model = dict(
     transformer=dict(size='base', grid=(16, 8, 8), num_classes=101),
@@ -29,7 +30,7 @@ param_scheduler = [
 ]
 custom_hooks = [
     dict(type='EMAHook', momentum=0.001, update_buffers=True, priority=49),
-    dict(type='FixingSamplerHook', interval=10_000, num_samples=8, seed=0,
+    dict(_base_.custom_hooks[0], interval=10_000, num_samples=8,
          sampler=dict(type='TokenFixingSampler', steps=32, fix='low_confidence', cfg_scale=1.5),
          baseline=dict(type='HaltonSampler', steps=32, cfg_scale=1.5)),
 ]

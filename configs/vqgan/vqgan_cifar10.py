@@ -7,7 +7,7 @@
 #   python tools/train.py configs/vqgan/vqgan_cifar10.py --work-dir work_dirs/vqgan_cifar10
 #   python tools/extract_tokens.py configs/vqgan/vqgan_cifar10.py --split train \
 #       --out data/cifar10_vq/train --flip
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/token_loaders.py']
 
 vq_arch = 'cifar-f4'
 max_iters = 2000
@@ -34,25 +34,14 @@ extract_datasets = dict(
     test=dict(type='CIFAR10JPEG', data_root=data_root, split='test'),
 )
 
+train_pipeline = [dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+                  dict(type='PackTokenInputs', keys=('img', ))]
+val_pipeline = [dict(type='PackTokenInputs', keys=('img', ))]
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10JPEG', data_root=data_root, split='train',
-                 pipeline=[dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-                           dict(type='PackTokenInputs', keys=('img', ))]),
-)
+    dataset=dict(type='CIFAR10JPEG', data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=250,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CIFAR10JPEG', data_root=data_root, split='test',
-                 pipeline=[dict(type='PackTokenInputs', keys=('img', ))]),
-)
+    dataset=dict(type='CIFAR10JPEG', data_root=data_root, split='test', pipeline=val_pipeline))
 val_evaluator = dict(type='VQReconstructionMetric')
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

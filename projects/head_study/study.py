@@ -10,7 +10,8 @@ budget, injection and seed): the tied softmax head and ``MaskedBitHead``; then i
 samples and scores every cell (sampler x steps x guidance) of every run with the
 fixing study's evaluation (EfficientNet-Lite0 FD, classifier accuracy), and
 writes each metric's mean and 95% t-interval over the seeds. It reuses the fixing
-study's modules (``tools.fixing_study``, imported from the repository root): trainings resume and finished ones are kept,
+study's modules (``tools.fixing_study``, imported from the repository root): trainings
+resume and finished ones are kept,
 samples are cached under the work dir by every setting they depend on, and the
 per-run numbers are written to ``results.json`` there. The K where the softmax
 head stops fitting is measured by ``tools/benchmark.py`` (docs/bit_head.md).

@@ -26,3 +26,27 @@ def test_ema_and_raw_weights():
     assert mmengine_state_dict(ckpt)['w'].item() == 1.0
     assert mmengine_state_dict(ckpt, use_ema=False)['w'].item() == 0.0
     assert mmengine_state_dict({'w': torch.ones(1)}) is None
+
+
+def test_save_checkpoint_file_is_atomic(tmp_path, monkeypatch):
+    """A save that fails midway leaves the previous file whole and no temporary file."""
+    import pytest
+    from bigfix_mm.core.checkpoint import load_checkpoint_file, save_checkpoint_file
+    path = tmp_path / 'ckpt.pth'
+    save_checkpoint_file({'w': torch.ones(3)}, path)
+    assert torch.equal(load_checkpoint_file(path)['w'], torch.ones(3))
+
+    def broken_save(obj, f, *args, **kwargs):
+        open(f, 'wb').write(b'half')
+        raise OSError('disk full')
+
+    monkeypatch.setattr(torch, 'save', broken_save)
+    with pytest.raises(OSError, match='disk full'):
+        save_checkpoint_file({'w': torch.zeros(3)}, path)
+    assert torch.equal(load_checkpoint_file(path)['w'], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ['ckpt.pth']
+
+
+def test_strip_prefixes_any_nesting():
+    from bigfix_mm.core.checkpoint import strip_prefixes
+    assert list(strip_prefixes({'module._orig_mod.a.weight': 1, 'b': 2})) == ['a.weight', 'b']

@@ -187,3 +187,15 @@ def test_tools_stop_before_building_anything(tmp_path):
     assert 'model.sampler.steps=0' in str(err.value) and 'num_classes=10' in str(err.value)
     assert not (tmp_path / 'work').exists()  # no runner, no work dir, no data loaded
     check_config(quick())  # a consistent config passes silently
+
+
+def test_a_config_naming_the_former_fix_acc_fails_with_the_new_name():
+    """An older work dir's config that tracks ``token/fix_acc`` (e.g. the checkpoint hook's
+    ``save_best``) stops before anything is built, naming ``token/injected_acc``."""
+    cfg = resolve_config(Config.fromfile(str(QUICK)))
+    cfg.default_hooks.checkpoint.save_best = 'token/fix_acc'
+    with pytest.raises(ConfigError, match=r"save_best='token/fix_acc'.*'injected_acc'.*"
+                       r"write 'token/injected_acc'"):
+        check_config(cfg)
+    cfg.default_hooks.checkpoint.save_best = 'token/injected_acc'
+    check_config(cfg)

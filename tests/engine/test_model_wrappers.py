@@ -26,7 +26,7 @@ def test_default_runtime_wraps_in_the_guarded_ddp():
 
 def fsdp_config(tmp_path, config='bigfix_imagenet256.py'):
     path = tmp_path / 'fsdp_cfg.py'
-    path.write_text(f"_base_ = ['{REPO}/configs/{config}', "
+    path.write_text(f"_base_ = ['{REPO}/configs/bigfix/{config}', "
                     f"'{REPO}/configs/_base_/strategies/fsdp.py']\n")
     return Config.fromfile(str(path))
 

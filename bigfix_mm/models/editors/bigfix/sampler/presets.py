@@ -14,7 +14,7 @@ builds it. Names:
   (BIGFix's default here);
 - ``maskgit_fix_low``: confidence reveal with ``fix_low``'s fixing (twin: ``maskgit``).
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional
 
 from bigfix_mm.errors import InputValueError
 from bigfix_mm.models.editors.bigfix.sampler.token_sampler import DEFAULT_STEPS, TokenSampler
@@ -52,18 +52,12 @@ class TokenFixingSampler(TokenSampler):
         reveal: ``'halton'`` or ``'confidence'``.
         fix: ``'low_confidence'`` (default), ``'all'`` (the authors' released
             behaviour) or ``'none'``.
-        fix_ratio / fix_window: see :class:`TokenSampler`.
+        kwargs: :class:`TokenSampler`'s other arguments (``fix_ratio``, ``fix_window``, ...).
     """
 
-    def __init__(self,
-                 steps: int = DEFAULT_STEPS['TokenFixingSampler'],
-                 reveal: str = 'halton',
-                 fix: str = 'low_confidence',
-                 fix_ratio: float = 0.1,
-                 fix_window: Sequence[float] = (0.0, 1.0),
-                 **kwargs):
-        super().__init__(steps=steps, reveal=reveal, fix=fix, fix_ratio=fix_ratio,
-                         fix_window=fix_window, **kwargs)
+    def __init__(self, steps: int = DEFAULT_STEPS['TokenFixingSampler'], reveal: str = 'halton',
+                 fix: str = 'low_confidence', **kwargs):
+        super().__init__(steps=steps, reveal=reveal, fix=fix, **kwargs)
 
 
 SAMPLER_PRESETS: Dict[str, dict] = {

@@ -104,3 +104,36 @@ def test_steps_validation(transformer):
         TokenSampler(steps=8)(transformer, LABELS, steps=0)  # 0 is not 'use the default'
     with pytest.raises(ValueError, match='fix'):
         TokenSampler(fix='sometimes')
+
+
+class _FixedDistribution:
+    """A step's distribution with given draws and log-probabilities (B, N)."""
+
+    def __init__(self, draw, logp):
+        self.draw, self.logp = draw, logp
+
+    def sample(self, generator=None):
+        return self.draw
+
+    def log_prob(self, ids):
+        return self.logp.gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+
+
+def test_step_decides_reveal_and_fixing_without_the_model():
+    """``step`` (no model call) reveals the plan's positions of this step and re-samples the
+    least likely placed ones, never a given position."""
+    from bigfix_mm.models.editors.bigfix.sampler.token_sampler import SamplingPlan
+    sampler = TokenSampler(steps=2, fix='low_confidence', fix_ratio=0.5)
+    ids = torch.tensor([[3, 1, 4, 16, 16, 16]])  # three placed, mask id 16
+    placed = ids < 16
+    context = torch.tensor([[True, False, False, False, False, False]])
+    logp = torch.zeros(1, 6, 16)
+    logp[0, 1, 1], logp[0, 2, 4] = -5.0, -1.0  # position 1's id is the least likely
+    plan = SamplingPlan(steps=2, counts=[2, 5], fixing=[True, True],
+                        step_of=torch.tensor([[-1, 0, 0, 1, 1, 1]]), context_mask=context,
+                        codebook_size=16)
+    draw = torch.full((1, 6), 7)
+    new_ids, new, fix = sampler.step(_FixedDistribution(draw, logp), 1, ids, placed, plan)
+    assert new.tolist() == [[False, False, False, True, True, True]]  # step_of == 1
+    assert fix.tolist() == [[False, True, False, False, False, False]]  # 0.5 x 2 placed
+    assert new_ids.tolist() == [[3, 7, 4, 7, 7, 7]]
