@@ -8,7 +8,7 @@ Owners: the only places a BIGFix config states these facts::
     model.transformer.num_classes    class count
     model.injection                  injection_prob, mode (+ unigram, mask_ratio)
     eval_injection (top level)       optional: the validation / test corruption when it must
-                                     differ from training (e.g. twins trained with p=0.2 and
+                                     differ from training (e.g. two trainings with p=0.2 and
                                      p=0 both scored on p=0.2 held-out batches)
 
 :func:`resolve_config` hands them, after every ``--cfg-options`` override, to

@@ -11,7 +11,7 @@ from tests.conftest import REPO, requires_cifar
 from tools.fixing_study.cells import make_cells
 
 
-def test_twins_differ_only_in_the_head():
+def test_the_two_head_configs_differ_only_in_the_head():
     base = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_bits.py'))
     base.model.tokenizer.checkpoint = None
     args = hs.parse_args([str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_bits.py'), '--bit-depth', '1'])
