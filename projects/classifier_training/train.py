@@ -28,7 +28,8 @@ DEFAULT_OUT = 'work_dirs/cifar10_classifier/classifier.pth'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description='Train the CIFAR-10 sample classifier')
+    p = argparse.ArgumentParser(prog='python -m projects.classifier_training',
+                                description='Train the CIFAR-10 sample classifier')
     p.add_argument('--out', default=DEFAULT_OUT, help='output file')
     p.add_argument('--epochs', type=int, default=4)
     p.add_argument('--width', type=int, default=16, help='channels of the first stage')

@@ -36,7 +36,8 @@ METRICS = (('FD/fd', 'FD', 'lower'), ('cls/acc', 'acc %', 'higher'))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description='softmax vs masked-bit head (train, sample, score)')
+    p = argparse.ArgumentParser(prog='python -m projects.head_study',
+                                description='softmax vs masked-bit head (train, sample, score)')
     p.add_argument('config', help='a BIGFix config with the bit head '
                    '(configs/bigfix/bigfix_cifar10_bits.py)')
     p.add_argument('--work-dir', default='work_dirs/head_study')
