@@ -13,7 +13,7 @@ CONFIG names the tokenizer and the image datasets, by split::
 
 Datasets yield ``img`` ((H, W, 3) uint8 RGB, one size per dataset) and ``gt_label``;
 video datasets yield ``frames`` ((T, H, W, 3)) instead and need a video tokenizer
-(``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix_ucf101.py).
+(``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix/bigfix_ucf101.py).
 DIR receives ``tokens.npy`` ((N, h, w) uint16 / int32 / uint32 / int64 by codebook size, written through a memory map),
 ``labels.npy`` and ``meta.json``. With ``--flip`` every image is also encoded
 mirrored: row 2i is image i, row 2i+1 its horizontal flip.
@@ -26,12 +26,10 @@ reconstruction of the source images. The work is done by
 :mod:`bigfix_mm.datasets.token_extraction`; this is its front end.
 """
 import argparse
-import os.path as osp
 import shlex
 import sys
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
@@ -40,7 +38,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from bigfix_mm.datasets.token_extraction import extract, verify  # noqa: E402
-from bigfix_mm.engine.checkpoint import resolve_checkpoint  # noqa: E402
+from bigfix_mm.core.checkpoint import resolve_checkpoint  # noqa: E402
 from bigfix_mm.engine.config_files import load_config  # noqa: E402
 
 

@@ -10,11 +10,7 @@ newest checkpoint); it must fit the config's model key for key and shape for sha
 """
 import argparse
 import os
-import os.path as osp
-import sys
 from typing import Optional, Sequence
-
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 

@@ -13,11 +13,8 @@ syntax, every key, and the facts shared by model and data. ``load_from`` and
 """
 import argparse
 import os
-import os.path as osp
-import sys
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 

@@ -5,9 +5,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from bigfix_mm.engine.checkpoint import CheckpointError, check_loadable, load_checkpoint_file
 from bigfix_mm.registry import MODELS
-from bigfix_mm.utils.state_dict import mmengine_state_dict
+from bigfix_mm.core.checkpoint import (CheckpointError, check_loadable, load_checkpoint_file,
+                                       mmengine_state_dict)
 
 
 def init_model(config: Union[str, Config],
@@ -20,7 +20,7 @@ def init_model(config: Union[str, Config],
     ``state_dict`` and the raw weights under ``ema_state_dict`` (``module.*``),
     so ``use_ema=True`` loads ``state_dict`` and ``use_ema=False`` the raw ones.
     Loading never executes code (``weights_only`` with MMEngine's types allowed) and is
-    strict (:func:`~bigfix_mm.engine.checkpoint.check_loadable`); ``checkpoint`` may be
+    strict (:func:`~bigfix_mm.core.checkpoint.check_loadable`); ``checkpoint`` may be
     a work dir (its newest checkpoint). Every key of ``cfg.model`` must be read by the
     component it configures (:func:`~bigfix_mm.engine.config_keys.model_key_problems`).
     """
@@ -40,7 +40,7 @@ def init_model(config: Union[str, Config],
         state = mmengine_state_dict(ckpt, use_ema) if isinstance(ckpt, dict) else None
         if state is None:
             raise CheckpointError(f'{checkpoint} is not an MMEngine checkpoint (no state_dict): '
-                                  'convert it first (tools/convert_*.py).')
+                                  'convert it first (tools/model_converters/convert_*.py).')
         state = {k[len('module.'):] if k.startswith('module.') else k: v
                  for k, v in state.items()}
         load_model_state(model, state, source=str(checkpoint))
@@ -49,9 +49,9 @@ def init_model(config: Union[str, Config],
 
 
 def load_model_state(model: torch.nn.Module, state: dict, source: str = 'checkpoint') -> None:
-    """Load ``state`` strictly (:func:`~bigfix_mm.engine.checkpoint.check_loadable`: a
+    """Load ``state`` strictly (:func:`~bigfix_mm.core.checkpoint.check_loadable`: a
     frozen tokenizer which loaded its own weights file may be absent, as in checkpoints
-    converted from other codes by tools/convert_halton_maskgit.py)."""
+    converted from other codes by tools/model_converters/convert_halton_maskgit.py)."""
     check_loadable(model, state, source)
     model.load_state_dict(state, strict=False)
 

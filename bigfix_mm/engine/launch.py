@@ -9,10 +9,10 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from . import checkpoint
-from .checkpoint import find_resume_checkpoint, scope_to_runner, strict_loading
-from .config_checks import prepare_config
-from .config_keys import RUNNER_TYPE_KEY
+from bigfix_mm.engine import checkpoint
+from bigfix_mm.engine.checkpoint import find_resume_checkpoint, scope_to_runner, strict_loading
+from bigfix_mm.engine.config_checks import prepare_config
+from bigfix_mm.engine.config_keys import RUNNER_TYPE_KEY
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 

@@ -175,7 +175,7 @@ def _spoil(root, how: str) -> str:
 @pytest.mark.parametrize('how', ['ids out of range', 'wrong grid', 'label out of range',
                                  'missing meta.json', 'unfinished extraction'])
 def test_train_tool_prints_a_bad_token_file_as_one_block(how, tmp_path, capsys):
-    from ..conftest import SMALL_CONFIG, input_error_block, tool_exit_status
+    from tests.conftest import SMALL_CONFIG, input_error_block, tool_exit_status
     root = make_tokens(tmp_path / 'tokens', n=8, grid=(8, 8), k=64, num_classes=9)
     np.save(root / 'labels.npy', np.arange(8))
     shown = _spoil(root, how)

@@ -2,7 +2,7 @@
 file, line and text, one block, exit status 2."""
 import pytest
 
-from ..conftest import SMALL_CONFIG, input_error_block, tool_exit_status
+from tests.conftest import SMALL_CONFIG, input_error_block, tool_exit_status
 
 BROKEN = "model = dict(\n    transformer=dict(size='small')\n"  # '(' never closed
 

@@ -6,7 +6,7 @@ from mmengine.config import Config
 from bigfix_mm.engine.config_checks import PROJECT_KEYS, RESOLVED_KEY, ConfigError, prepare_config
 from bigfix_mm.engine.config_keys import accepted_arguments, unknown_key_problems
 
-from ..conftest import REPO, SMALL_CONFIG, input_error_block, tool_exit_status
+from tests.conftest import REPO, SMALL_CONFIG, input_error_block, tool_exit_status
 
 
 @pytest.mark.parametrize('option, shown', [
@@ -72,7 +72,7 @@ def test_a_dump_of_a_config_with_presets_passes(tmp_path):
     """A run's dump (what a work dir holds) has every reference resolved: its base
     presets (gen_test_cfg, close to test_cfg) pass as in the source; a key only
     --cfg-options sets is still refused."""
-    cfg = prepare_config(Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick_eval.py')))
+    cfg = prepare_config(Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick_eval.py')))
     cfg.dump(str(tmp_path / 'dump.py'))
     prepare_config(Config.fromfile(str(tmp_path / 'dump.py')))
     dumped = Config.fromfile(str(tmp_path / 'dump.py'))

@@ -10,10 +10,10 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from bigfix_mm.engine.checkpoint import CheckpointError
-from bigfix_mm.models.tokenizers import VQAutoencoder
+from bigfix_mm.core.checkpoint import CheckpointError
+from bigfix_mm.models.editors.vqgan import VQAutoencoder
 from bigfix_mm.registry import DATASETS
-from ..conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool
 
 et = load_tool('extract_tokens')
 from bigfix_mm.datasets.token_extraction import PROGRESS  # noqa: E402
@@ -166,10 +166,23 @@ def test_32_bit_ids_are_stored_without_overflow(setup):
     assert torch.equal(item.flatten(), torch.from_numpy(tokens[3].astype(np.int64)).flatten())
 
 
+def test_checkpoint_from_a_work_dir_with_an_empty_pointer(setup):
+    """MMEngine writes ``last_checkpoint`` non-atomically: an empty pointer falls back to
+    the newest checkpoint of the work dir that loads (as --resume does)."""
+    import shutil
+    tmp, _ = setup
+    work = tmp / 'work_empty_pointer'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text('')
+    shutil.copy(tmp / 'vq.pth', work / 'iter_2.pth')
+    (work / 'iter_4.pth').write_bytes(b'truncated')
+    assert str(et.resolve_checkpoint(str(work))) == str(work / 'iter_2.pth')
+
+
 def test_an_interrupted_extraction_says_how_to_resume(setup, capsys):
     """Ctrl-C during chunk 2 of 3: the tool says so with the command that resumes it,
     and a TokenDataset on the unfinished folder repeats that command."""
-    from ..conftest import tool_exit_status
+    from tests.conftest import tool_exit_status
     tmp, cfg = setup
     interrupted = tmp / 'interrupted_cfg.py'
     interrupted.write_text(cfg.read_text().replace(

@@ -17,7 +17,7 @@ from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 
 from bigfix_mm.errors import DiskFullError
 from bigfix_mm.registry import HOOKS
-from bigfix_mm.utils.files import disk_full_message, is_disk_full, write_text_atomic
+from bigfix_mm.core.files import disk_full_message, is_disk_full, write_text_atomic
 
 
 @HOOKS.register_module(name='CheckpointHook')
@@ -55,7 +55,7 @@ class CheckpointHook(MMEngineCheckpointHook):
                 self.file_backend.rmtree(path)
 
     def _disk_full_message(self, runner) -> str:
-        from bigfix_mm.engine.checkpoint import find_resume_checkpoint
+        from bigfix_mm.core.checkpoint import find_resume_checkpoint
         try:
             intact = find_resume_checkpoint(self.out_dir)
         except Exception:  # noqa: BLE001  (none loads: say so below)

@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from bigfix_mm.engine.checkpoint import checkpoint_problem
+from bigfix_mm.core.checkpoint import checkpoint_problem
 from bigfix_mm.engine.hooks import CheckpointHook
 from bigfix_mm.registry import HOOKS
 
-from ...conftest import SMALL_CONFIG, input_error_block, tool_exit_status
+from tests.conftest import SMALL_CONFIG, input_error_block, tool_exit_status
 
 RUN = """
 _base_ = ['{base}']
