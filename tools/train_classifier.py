@@ -13,14 +13,13 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: the fixing_study modules
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
 import torch  # noqa: E402
 
 from bigfix_mm.evaluation.classifier import save_classifier  # noqa: E402
-from fixing_study.classifier_training import (load_cifar10_arrays,  # noqa: E402
+from projects.fixing_study.classifier_training import (load_cifar10_arrays,  # noqa: E402
                                                train_classifier)
 
 DEFAULT_OUT = 'work_dirs/cifar10_classifier/classifier.pth'

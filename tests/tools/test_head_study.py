@@ -6,7 +6,7 @@ from mmengine.config import Config
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.registry import MODELS
-from fixing_study.cells import make_cells
+from projects.fixing_study.cells import make_cells
 from ..conftest import REPO, load_tool, requires_cifar
 
 hs = load_tool('head_study')

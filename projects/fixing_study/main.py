@@ -1,13 +1,14 @@
-"""The study in one command: twins, classifier, reference, CFG pilot, cells, statistics, page.
+"""The study in one command: twins, classifier, references, ladder, CFG pilot, cells, page.
 
 Every stage is cached under ``--work-dir`` (see :mod:`.cache`); running the
 same command again computes only what is missing, so an interrupted study
-continues where it stopped. ``--only`` / ``--time-budget`` limit what one
-invocation samples; the page then lists the cells still pending.
+continues where it stopped. A sampled cell is keyed by its checkpoint, its
+sampler config and that sampler's behaviour (:mod:`.fingerprint`), not by the
+source text. ``--only`` / ``--time-budget`` limit what one invocation samples;
+the page then lists the cells still pending.
 """
 import argparse
 import datetime
-import glob
 import os
 import os.path as osp
 import platform
@@ -21,24 +22,25 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from .cache import Store, files_digest, read_npz, write_npz
+from .cache import Store, read_npz, write_npz
 from .cells import Cell, make_cells, sweep_cells, training_config
+from .ladder import LADDER_MODES, LADDER_RATES
 from .training import REPO, child_env, train_twins, twin_tag
 
 TWINS = {'p=0.2': 0.2, 'p=0': 0.0}
-# What a sampled cell depends on besides its settings: the sampling code.
-CODE_FILES = ['bigfix_mm/models/samplers/*.py', 'bigfix_mm/models/schedules.py',
-              'bigfix_mm/models/transformer.py', 'bigfix_mm/models/bigfix.py',
-              'bigfix_mm/models/tokenizers/rgb_quant.py', 'bigfix_mm/models/tokenizers/base.py',
-              'tools/fixing_study/sampling.py']
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description='Token-fixing study: train the twins, sample and '
-                                'score every cell with paired seeds, write docs/results.md')
-    p.add_argument('config', help='a BIGFix CIFAR-10 config (configs/bigfix_cifar10_quick.py: '
-                   'RGB-quantised tokens; configs/bigfix_cifar10.py: the VQ tokenizer)')
-    p.add_argument('--work-dir', default='work_dirs/fixing_study')
+    p = argparse.ArgumentParser(prog='python -m projects.fixing_study',
+                                description='Token-fixing study of one token space: train the '
+                                'twins, validate the metric on a corruption ladder, sample and '
+                                'score every cell with paired seeds, write the page')
+    p.add_argument('config', help='a BIGFix CIFAR-10 config (configs/bigfix_cifar10.py: the VQ '
+                   'tokenizer; configs/bigfix_cifar10_quick.py: RGB-quantised tokens)')
+    p.add_argument('--space', default=None,
+                   help='name of the token space on the page (default: from the tokenizer, '
+                   'e.g. vq1024, rgb216)')
+    p.add_argument('--work-dir', default=None, help='default: work_dirs/fixing_study_SPACE')
     g = p.add_argument_group('twins (both: same seed and settings, p=0.2 shuffle vs p=0)')
     g.add_argument('--iters', type=int, default=3600)
     g.add_argument('--batch-size', type=int, default=32)
@@ -53,9 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     g = p.add_argument_group('cells')
     g.add_argument('--samplers', nargs='+', default=['maskgit', 'halton', 'fix_all', 'fix_low'])
     g.add_argument('--steps', type=int, nargs='+', default=[4, 8, 16])
+    g.add_argument('--no-double', action='store_true',
+                   help='leave out Halton at 2T for every fixing cell at T')
     g.add_argument('--cfg-scale', type=float, default=None,
                    help='the guided CFG of the grid; default: the best of --cfg-candidates for '
-                   'Halton on the p=0.2 twin in the pilot')
+                   'Halton on the p=0.2 twin in the pilot (lowest FD to the round trip)')
     g.add_argument('--cfg-candidates', type=float, nargs='+', default=[0.5, 1.0, 2.0, 3.0])
     g.add_argument('--pilot-samples', type=int, default=200)
     g.add_argument('--pilot-seed', type=int, default=1000, help='not one of --seeds')
@@ -64,17 +68,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--fix-ratios', type=float, nargs='*', default=[0.05, 0.1, 0.2])
     g.add_argument('--fix-windows', nargs='*', default=['0,0.5', '0.5,1'],
                    help='fixing windows (start,end fractions of the steps) of the sweep')
-    g = p.add_argument_group('samples and statistics')
+    g.add_argument('--sweep-twins', nargs='+', default=['p=0.2'], choices=list(TWINS),
+                   help='the twins the fix_ratio / fix_window sweep samples')
+    g = p.add_argument_group('samples, metric and statistics')
     g.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    g.add_argument('--samples', type=int, default=340, help='samples per cell per seed')
-    g.add_argument('--gen-batch-size', type=int, default=100)
-    g.add_argument('--bootstrap', type=int, default=100, help='paired bootstrap replicates')
+    g.add_argument('--samples', type=int, default=334, help='samples per cell per seed')
+    g.add_argument('--gen-batch-size', type=int, default=167)
+    g.add_argument('--jackknife-groups', type=int, default=12,
+                   help='delete-a-group jackknife groups of the intervals (dealt over the seeds)')
     g.add_argument('--fd-image-size', type=int, default=128)
+    g.add_argument('--ref-size', type=int, default=5000,
+                   help='test images of the reference half (the rest gives the probe set)')
+    g.add_argument('--ladder-rates', type=float, nargs='+', default=list(LADDER_RATES))
+    g.add_argument('--ladder-modes', nargs='+', default=list(LADDER_MODES),
+                   choices=list(LADDER_MODES))
+    g.add_argument('--pr-k', type=int, default=3, help='neighbours of precision / recall')
     g.add_argument('--classifier', default=None, help='a tools/train_classifier.py output; '
                    'default: train one into the work dir')
     g.add_argument('--classifier-epochs', type=int, default=3)
-    g.add_argument('--real-limit', type=int, default=None,
-                   help='real test images for the reference (toy runs); default all 10,000')
     g = p.add_argument_group('this invocation')
     g.add_argument('--only', nargs='+', default=None, help='sample only these presets now')
     g.add_argument('--only-twins', nargs='+', default=None, choices=list(TWINS),
@@ -83,10 +94,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='sample only; leave the page to another invocation')
     g.add_argument('--time-budget', type=float, default=None,
                    help='minutes: start no new cell after this (the page lists what is pending)')
-    g.add_argument('--stop-after', choices=['train', 'pilot'], default=None)
-    g.add_argument('--status-page', action='store_true',
-                   help='only write the page of a study whose twins are still training')
-    g.add_argument('--results', default='docs/results.md')
+    g.add_argument('--stop-after', choices=['train', 'ladder', 'pilot'], default=None)
+    g.add_argument('--results-dir', default='docs/results',
+                   help='where the space\'s page SPACE.md and SPACE.json go')
+    g.add_argument('--index', default='docs/results.md',
+                   help='the page that sums up every space in --results-dir')
     g.add_argument('--images', default='docs/images')
     g.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     g.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -96,23 +108,27 @@ def parse_args(argv=None) -> argparse.Namespace:
 # Options that only limit one invocation, or say where its cache lives on one machine: left
 # out of the page's reproduce command (which then uses the default work dir).
 INVOCATION_ONLY = ('--only', '--only-twins', '--time-budget', '--stop-after', '--no-page',
-                   '--status-page', '--work-dir')
+                   '--work-dir', '--classifier')
 
 
 def reproduce_command(argv: List[str]) -> str:
-    """``python tools/fixing_study.py ...`` without the :data:`INVOCATION_ONLY` options."""
+    """``python -m projects.fixing_study ...`` without the :data:`INVOCATION_ONLY` options."""
     kept, skipping = [], False
     for arg in argv:
         if arg.startswith('--'):
             skipping = arg.split('=')[0] in INVOCATION_ONLY
         if not skipping:
             kept.append(arg)
-    return 'python tools/fixing_study.py ' + ' '.join(shlex.quote(a) for a in kept)
+    return 'python -m projects.fixing_study ' + ' '.join(shlex.quote(a) for a in kept)
 
 
-def code_version() -> str:
-    paths = sorted(p for pattern in CODE_FILES for p in glob.glob(osp.join(REPO, pattern)))
-    return files_digest(paths)
+def space_name(cfg: Config) -> str:
+    """'rgb216' for the RGB quantiser, 'vq1024' for a VQ tokenizer with 1,024 codes, ..."""
+    from bigfix_mm.registry import MODELS
+    tok = cfg.model.get('tokenizer') or {}
+    kind = 'rgb' if 'RGB' in str(tok.get('type', '')) else 'vq'
+    model = MODELS.build(cfg.model)
+    return f'{kind}{model.codebook_size}'
 
 
 def ensure_classifier(args) -> str:
@@ -120,8 +136,7 @@ def ensure_classifier(args) -> str:
         return osp.abspath(args.classifier)
     path = osp.abspath(osp.join(args.work_dir, 'classifier.pth'))
     if not osp.isfile(path):
-        cmd = ['nice', '-n', str(max(0, 10 - os.nice(0))), sys.executable,
-               osp.join(REPO, 'tools', 'train_classifier.py'),
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'train_classifier.py'),
                '--out', path, '--epochs', str(args.classifier_epochs), '--seed', '0',
                '--threads', str(args.threads)]
         print('[study] + ' + ' '.join(shlex.quote(c) for c in cmd), flush=True)
@@ -147,10 +162,10 @@ class Study:
         from bigfix_mm.apis import init_model
         from bigfix_mm.evaluation.classifier import load_classifier
         from bigfix_mm.evaluation.efficientnet import EfficientNetLite0Features, file_digest
+        from .fingerprint import Fingerprints, decode_fingerprint
         self.args = args
         self.runs = runs
         self.store = Store(osp.join(args.work_dir, 'cache'))
-        self.code = code_version()
         self.models = {}
         self.ckpt_digest = {}
         for name, info in runs.items():
@@ -160,14 +175,30 @@ class Study:
         self.classifier, self.classifier_meta = load_classifier(classifier_path)
         self.classifier = self.classifier.to(args.device).eval()
         self.classifier_digest = file_digest(classifier_path)
+        first = self.models[next(iter(runs))]
+        # one probe per transformer config (the twins share one; another head gets its own)
+        probes: Dict[str, Fingerprints] = {}
+        self.behaviour = {}
+        for name, model in self.models.items():
+            tr_cfg = model.cfg.model.transformer
+            key = repr(sorted(dict(tr_cfg).items()))
+            if key not in probes:
+                probes[key] = Fingerprints(tr_cfg, model.codebook_size)
+            self.behaviour[name] = probes[key]
         self.score_key = dict(weights=self.features.weights_digest,
                               image_size=self.features.image_size,
-                              classifier=self.classifier_digest)
+                              classifier=self.classifier_digest,
+                              decode=decode_fingerprint(first))
+
+    @property
+    def first_model(self):
+        return self.models[next(iter(self.runs))]
 
     # ------------------------------------------------------------- samples
     def sample_key(self, twin: str, cell: Cell, seed: int, num: int) -> dict:
-        return dict(twin=twin, checkpoint=self.ckpt_digest[twin], code=self.code,
-                    sampler=cell.sampler_cfg(), seed=int(seed), num=int(num),
+        cfg = cell.sampler_cfg()
+        return dict(twin=twin, checkpoint=self.ckpt_digest[twin], sampler=cfg,
+                    behaviour=self.behaviour[twin](cfg), seed=int(seed), num=int(num),
                     batch=self.args.gen_batch_size, score=self.score_key)
 
     def sample_path(self, twin: str, cell: Cell, seed: int, num: int) -> str:
@@ -189,49 +220,91 @@ class Study:
               f'{time.time() - start:.0f} s', flush=True)
         return out
 
+    # ------------------------------------------------------------- ladder
+    def ladder_images(self, ref: Dict[str, np.ndarray], ref_key: dict, mode: str,
+                      rate: float) -> Dict[str, np.ndarray]:
+        """Scored decodings of the probe's round trip with ``rate`` of its tokens corrupted."""
+        from .ladder import changed_share, corrupt_tokens
+        from .sampling import score_images, to_bgr255
+        key = dict(ref=ref_key, mode=mode if rate > 0 else 'none', rate=float(rate), seed=0)
+        path = self.store.path('ladder', key, 'npz')
+        if osp.isfile(path):
+            return read_npz(path)
+        start = time.time()
+        model = self.first_model
+        clean = torch.from_numpy(ref['probe_tokens']).long()
+        gen = torch.Generator().manual_seed(int(1000 * rate) + 7 * LADDER_MODES.index(mode))
+        ids = corrupt_tokens(clean, rate, mode, model.codebook_size, gen)
+        images = []
+        with torch.no_grad():
+            for chunk in ids.split(500):
+                grid = chunk.view(-1, *model.grid).to(model.device)
+                images.append(to_bgr255(model.decode(grid).float().cpu()))
+        scored = score_images(torch.cat(images), self.features, self.classifier)
+        out = dict(labels=ref['probe_labels'], changed=np.array(changed_share(clean, ids)),
+                   seconds=np.array([time.time() - start]), **scored)
+        write_npz(path, **out)
+        print(f'[study] ladder {mode} {100 * rate:g}%: {len(ids)} images in '
+              f'{time.time() - start:.0f} s', flush=True)
+        return out
+
+
+def grid_cells(args) -> List[Cell]:
+    """The grid at both guidance scales, plus Halton at 2T for every fixing cell at T."""
+    cells = make_cells(args.samplers, args.steps, [args.cfg_scale, 0.0])
+    if not args.no_double:
+        names = {c.name for c in cells}
+        for t in args.steps:
+            for w in (args.cfg_scale, 0.0):
+                cell = Cell('halton', 2 * t, w)
+                if cell.name not in names:
+                    cells.append(cell)
+                    names.add(cell.name)
+    return cells
+
 
 def main(argv=None) -> dict:
+    from mmengine.registry import init_default_scope
     args = parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
     command = reproduce_command(argv)
     torch.set_num_threads(args.threads)
-    os.makedirs(args.work_dir, exist_ok=True)
     start = time.time()
+    init_default_scope('mmagic')
+    import bigfix_mm  # noqa: F401  (register components)
 
     base = Config.fromfile(args.config)
+    args.space = args.space or space_name(base)
+    args.work_dir = args.work_dir or osp.join('work_dirs', f'fixing_study_{args.space}')
+    os.makedirs(args.work_dir, exist_ok=True)
     configs = {name: training_config(base, 'unused', p, args.iters, args.train_seed,
                                      args.batch_size, args.size, args.width, args.depth,
                                      args.heads, args.workers, args.val_points)
                for name, p in TWINS.items()}
-    if args.status_page:
-        from .report import write_status_page
-        guided = 'W' if args.cfg_scale is None else f'{args.cfg_scale:g}'
-        text = [f'- both twins, CFG {guided} and 0: every preset of {args.samplers} at '
-                f'{args.steps} steps; at {args.sweep_steps} steps and CFG {guided}, fix_low '
-                f'with fix_ratio {args.fix_ratios} and fix_window {args.fix_windows}.',
-                '- W: the guided CFG, picked by the pilot (Halton on the p=0.2 twin).'
-                if args.cfg_scale is None else '']
-        runs = {n: osp.join(args.work_dir, f'train_{twin_tag(n)}') for n in TWINS}
-        return dict(page=write_status_page(args, command, [t for t in text if t], runs))
     runs = train_twins(configs, args.work_dir, args.iters, threads=args.threads)
     if args.stop_after == 'train':
         return dict(runs=runs)
     classifier = ensure_classifier(args)
-
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmagic')
     study = Study(args, runs, classifier)
 
-    from .reference import reference_features
-    model = study.models['p=0.2']
-    ref = reference_features(osp.join(args.work_dir, 'cache'), model.tokenizer,
-                             configs['p=0.2'].model.get('tokenizer'), study.features,
-                             study.classifier, study.classifier_digest, limit=args.real_limit)
+    # references and the metric's validation, before any cell
+    from .reference import reference_sets
+    n_cell = len(args.seeds) * args.samples
+    tok_cfg = configs['p=0.2'].model.get('tokenizer')
+    ref_key = dict(score=study.score_key, tokenizer=tok_cfg, ref_size=args.ref_size,
+                   probe_size=n_cell)
+    ref = reference_sets(study.store, study.first_model, tok_cfg, study.features,
+                         study.classifier, study.score_key, args.ref_size, n_cell)
+    rates = sorted(set([0.0] + list(args.ladder_rates)))
+    ladder = {mode: [study.ladder_images(ref, ref_key, mode, r) for r in rates]
+              for mode in args.ladder_modes}
+    if args.stop_after == 'ladder':
+        return dict(runs=runs, ladder=ladder)
 
     # guidance: the best candidate for Halton on the p=0.2 twin, on a separate pilot seed
-    from .report import pilot_choice, write_page
+    from .report import pilot_choice, write_pages
     pilot = None
-    if args.cfg_scale is None and (not args.only or 'halton' in args.only):
+    if args.cfg_scale is None:
         pilot_cells = [Cell('halton', args.pilot_steps, w) for w in args.cfg_candidates]
         feats = {c.cfg_scale: study.samples('p=0.2', c, args.pilot_seed, args.pilot_samples)
                  for c in pilot_cells}
@@ -241,19 +314,13 @@ def main(argv=None) -> dict:
               f'({pilot["fd"]})', flush=True)
     if args.stop_after == 'pilot':
         return dict(runs=runs, pilot=pilot)
-    if args.cfg_scale is None:  # --only without Halton: the guided CFG is not known yet
-        print('[study] no pilot in this invocation (--only without halton): sampling the '
-              'CFG 0 cells only, no page', flush=True)
-        args.no_page = True
-        grid, sweep = make_cells(args.samplers, args.steps, [0.0]), []
-    else:
-        grid = make_cells(args.samplers, args.steps, [args.cfg_scale, 0.0])
-        sweep = sweep_cells(args.sweep_steps, args.cfg_scale, args.fix_ratios,
-                            parse_windows(args.fix_windows))
+    grid = grid_cells(args)
+    sweep = sweep_cells(args.sweep_steps, args.cfg_scale, args.fix_ratios,
+                        parse_windows(args.fix_windows))
     cells = grid + sweep
-    # sampling order: the middle steps first, then the others, the sweep last
-    order = sorted(grid, key=lambda c: (abs(c.steps - args.sweep_steps), c.steps,
-                                        c.cfg_scale == 0.0)) + sweep
+    # sampling order: the sweep's steps first, then the fewer steps, 2T last, the sweep at the end
+    order = sorted(grid, key=lambda c: (c.steps not in args.steps, c.steps != args.sweep_steps,
+                                        c.steps, c.cfg_scale == 0.0)) + sweep
     deadline = start + args.time_budget * 60 if args.time_budget else None
     stopped = False
     for cell in order:
@@ -261,6 +328,8 @@ def main(argv=None) -> dict:
             continue
         for twin in TWINS:
             if args.only_twins and twin not in args.only_twins:
+                continue
+            if cell in sweep and twin not in args.sweep_twins:
                 continue
             for seed in args.seeds:
                 if study.has_samples(twin, cell, seed, args.samples):
@@ -277,7 +346,7 @@ def main(argv=None) -> dict:
     meta = dict(command=command, config=args.config, date=datetime.date.today().isoformat(),
                 device=(torch.cuda.get_device_name() if args.device.startswith('cuda')
                         else f'CPU ({platform.machine()}), {args.threads} thread(s)'),
-                code=study.code, classifier_meta=study.classifier_meta)
-    result = write_page(args, study, cells, ref, pilot, meta)
+                classifier_meta=study.classifier_meta, wall_minutes=(time.time() - start) / 60)
+    result = write_pages(args, study, cells, ref, ladder, rates, pilot, meta)
     print(f'[study] done in {(time.time() - start) / 60:.1f} min', flush=True)
     return result

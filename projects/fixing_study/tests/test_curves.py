@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from fixing_study.curves import plot_training_curves, read_scalars
+from projects.fixing_study.curves import plot_training_curves, read_scalars
 
 
 def write_log(path, records):

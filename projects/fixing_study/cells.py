@@ -47,7 +47,7 @@ class Cell:
         return title
 
     @property
-    def twin(self) -> Optional[str]:
+    def plain(self) -> Optional[str]:
         """The no-fixing preset with the same reveal order (None for a plain sampler)."""
         return FIXING_TWINS.get(self.sampler)
 
