@@ -1,1 +1,1 @@
-"""The token-fixing study (tools/fixing_study.py): its modules."""
+"""The token-fixing study: ``python -m projects.fixing_study`` (README.md)."""

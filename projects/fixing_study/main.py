@@ -13,7 +13,6 @@ import os
 import os.path as osp
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from typing import Dict, List
@@ -25,7 +24,7 @@ from mmengine.config import Config
 from .cache import Store, read_npz, write_npz
 from .cells import Cell, make_cells, sweep_cells, training_config
 from .ladder import LADDER_MODES, LADDER_RATES
-from .training import REPO, child_env, train_twins, twin_tag
+from .training import train_twins
 
 TWINS = {'p=0.2': 0.2, 'p=0': 0.0}
 
@@ -35,8 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 description='Token-fixing study of one token space: train the '
                                 'twins, validate the metric on a corruption ladder, sample and '
                                 'score every cell with paired seeds, write the page')
-    p.add_argument('config', help='a BIGFix CIFAR-10 config (configs/bigfix_cifar10.py: the VQ '
-                   'tokenizer; configs/bigfix_cifar10_quick.py: RGB-quantised tokens)')
+    p.add_argument('config', help='a BIGFix CIFAR-10 config (configs/bigfix/bigfix_cifar10.py: the VQ '
+                   'tokenizer; configs/bigfix/bigfix_cifar10_quick.py: RGB-quantised tokens)')
     p.add_argument('--space', default=None,
                    help='name of the token space on the page (default: from the tokenizer, '
                    'e.g. vq1024, rgb216)')
@@ -83,7 +82,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--ladder-modes', nargs='+', default=list(LADDER_MODES),
                    choices=list(LADDER_MODES))
     g.add_argument('--pr-k', type=int, default=3, help='neighbours of precision / recall')
-    g.add_argument('--classifier', default=None, help='a tools/train_classifier.py output; '
+    g.add_argument('--classifier', default=None, help='a projects.classifier_training output; '
                    'default: train one into the work dir')
     g.add_argument('--classifier-epochs', type=int, default=3)
     g = p.add_argument_group('this invocation')
@@ -129,19 +128,6 @@ def space_name(cfg: Config) -> str:
     kind = 'rgb' if 'RGB' in str(tok.get('type', '')) else 'vq'
     model = MODELS.build(cfg.model)
     return f'{kind}{model.codebook_size}'
-
-
-def ensure_classifier(args) -> str:
-    if args.classifier:
-        return osp.abspath(args.classifier)
-    path = osp.abspath(osp.join(args.work_dir, 'classifier.pth'))
-    if not osp.isfile(path):
-        cmd = [sys.executable, osp.join(REPO, 'tools', 'train_classifier.py'),
-               '--out', path, '--epochs', str(args.classifier_epochs), '--seed', '0',
-               '--threads', str(args.threads)]
-        print('[study] + ' + ' '.join(shlex.quote(c) for c in cmd), flush=True)
-        subprocess.run(cmd, check=True, env=child_env(args.threads), cwd=REPO)
-    return path
 
 
 def parse_windows(texts: List[str]):
@@ -284,7 +270,9 @@ def main(argv=None) -> dict:
     runs = train_twins(configs, args.work_dir, args.iters, threads=args.threads)
     if args.stop_after == 'train':
         return dict(runs=runs)
-    classifier = ensure_classifier(args)
+    from projects.classifier_training.train import ensure_classifier
+    classifier = ensure_classifier(args.work_dir, args.classifier, args.classifier_epochs,
+                                   args.threads)
     study = Study(args, runs, classifier)
 
     # references and the metric's validation, before any cell
@@ -298,8 +286,17 @@ def main(argv=None) -> dict:
     rates = sorted(set([0.0] + list(args.ladder_rates)))
     ladder = {mode: [study.ladder_images(ref, ref_key, mode, r) for r in rates]
               for mode in args.ladder_modes}
+    from .analysis import Scorer, make_groups
+    from .report import cached_stats, ladder_summary, reference_id
+    scorer = Scorer(ref, pr_size=n_cell, k=args.pr_k)
+    ref_id = reference_id(study.score_key, ref)
+    lad = ladder_summary(study.store, scorer, ref_id, ladder, rates, args.jackknife_groups)
+    print('[study] ladder: ' + ', '.join(
+        f'{m} FD-tok ' + ' < '.join(f'{s["fd_tok"]:.2f}' for s in v['steps']) +
+        f' (monotonic: {v["monotonic"]}, resolution: {v["resolution"]})'
+        for m, v in lad['modes'].items()), flush=True)
     if args.stop_after == 'ladder':
-        return dict(runs=runs, ladder=ladder)
+        return dict(runs=runs, ladder=lad)
 
     # guidance: the best candidate for Halton on the p=0.2 twin, on a separate pilot seed
     from .report import pilot_choice, write_pages
@@ -321,6 +318,7 @@ def main(argv=None) -> dict:
     # sampling order: the sweep's steps first, then the fewer steps, 2T last, the sweep at the end
     order = sorted(grid, key=lambda c: (c.steps not in args.steps, c.steps != args.sweep_steps,
                                         c.steps, c.cfg_scale == 0.0)) + sweep
+    groups = make_groups([args.samples] * len(args.seeds), args.jackknife_groups)
     deadline = start + args.time_budget * 60 if args.time_budget else None
     stopped = False
     for cell in order:
@@ -338,6 +336,10 @@ def main(argv=None) -> dict:
                     stopped = True
                     break
                 study.samples(twin, cell, seed, args.samples)
+            if all(study.has_samples(twin, cell, s, args.samples) for s in args.seeds):
+                # the cell's jackknife now, while its samples are at hand (cached for the page)
+                parts = [study.samples(twin, cell, s, args.samples) for s in args.seeds]
+                cached_stats(study.store, scorer, ref_id, parts, groups)
     if stopped:
         print('[study] time budget spent: the page lists the pending cells; rerun the same '
               'command to continue', flush=True)

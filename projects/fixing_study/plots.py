@@ -3,7 +3,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bigfix_mm.utils.files import atomic_path
+from bigfix_mm.core.files import atomic_path
 
 from .cells import Cell
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .cache import Store, key_hash, read_npz, write_npz
-from .classifier_training import load_cifar10_arrays
+from projects.classifier_training.training import load_cifar10_arrays
 from .sampling import score_images, to_bgr255
 
 SPLIT_SEED = 0

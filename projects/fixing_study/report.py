@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from bigfix_mm.utils.files import write_text_atomic
+from bigfix_mm.core.files import write_text_atomic
 
 from .analysis import METRICS, Comparison, Scorer, SetStats, comparisons, make_groups
 from .cache import key_hash, write_json
@@ -24,7 +24,7 @@ from .plots import plot_fd_vs_steps, plot_grid, plot_ladder
 from .stats import NO_DIFFERENCE, format_interval, paired_jackknife, verdict
 
 # The GPU-scale run of the same study (the scale note prints it).
-GPU_COMMAND = ('python -m projects.fixing_study configs/bigfix_cifar10.py '
+GPU_COMMAND = ('python -m projects.fixing_study configs/bigfix/bigfix_cifar10.py '
                '--iters 100000 --batch-size 256 --size small --workers 8 --val-points 10 '
                '--samples 3334 --seeds 0 1 2 --pilot-samples 2000 --jackknife-groups 30 '
                '--fd-image-size 224 --classifier-epochs 30 --gen-batch-size 500 --threads 8 '
@@ -49,6 +49,11 @@ def pilot_choice(samples_by_w: Dict[float, Dict[str, np.ndarray]],
 
 def features_digest(feats: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(feats).tobytes()).hexdigest()[:16]
+
+
+def reference_id(score_key: dict, ref: Dict[str, np.ndarray]) -> str:
+    """Identity of the references a set is scored against (the jackknife cache's key)."""
+    return key_hash(dict(score=score_key, ref=features_digest(ref['ref_rt_features'])))
 
 
 def cached_stats(store, scorer: Scorer, ref_id: str, parts: Sequence[Dict[str, np.ndarray]],
@@ -256,7 +261,7 @@ def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray],
     seeds, n = list(args.seeds), int(args.samples)
     groups = make_groups([n] * len(seeds), args.jackknife_groups)
     scorer = Scorer(ref, pr_size=n * len(seeds), k=args.pr_k)
-    ref_id = key_hash(dict(score=study.score_key, ref=features_digest(ref['ref_rt_features'])))
+    ref_id = reference_id(study.score_key, ref)
     lad = ladder_summary(study.store, scorer, ref_id, ladder, rates, args.jackknife_groups)
 
     sweep = [c for c in cells if c.fix_ratio is not None or c.fix_window is not None]
@@ -384,7 +389,7 @@ def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray],
           f'- **Precision / recall**: improved k-NN precision (fidelity) and recall '
           f'(diversity), k={args.pr_k}, against {n * len(seeds)} round-trip images of the '
           'reference half (the same size as a cell).',
-          f'- **acc %**: a CIFAR-10 classifier (tools/train_classifier.py, '
+          f'- **acc %**: a CIFAR-10 classifier (python -m projects.classifier_training, '
           f'{meta["classifier_meta"].get("epochs")} epochs) on the samples against their class; '
           f'it scores {real_probe.acc:.1f}% on the real probe images and '
           f'{rt_probe["acc"]:.1f}% on their round trip.', '',

@@ -1,4 +1,4 @@
-"""The study's twins and cells (tools/fixing_study/cells.py)."""
+"""The study's twins and cells (projects/fixing_study/cells.py)."""
 import pytest
 from mmengine.config import Config
 
@@ -6,7 +6,7 @@ from bigfix_mm.engine.config_checks import resolve_config
 from projects.fixing_study.cells import Cell, make_cells, set_injection, sweep_cells, training_config
 from tests.conftest import REPO
 
-QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
 
 
 def test_cells_cover_the_grid_with_preset_configs():

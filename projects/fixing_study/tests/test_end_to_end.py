@@ -19,7 +19,8 @@ def test_toy_study_validates_samples_scores_and_resumes(tmp_path):
     classifier = tmp_path / 'classifier.pth'
     save_classifier(str(classifier), CifarClassifier(width=4), dict(test_acc=10.0, epochs=0))
     docs = tmp_path / 'docs'
-    argv = [str(REPO / 'configs' / 'bigfix_cifar10_quick.py'), '--work-dir', str(tmp_path / 'wd'),
+    config = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
+    argv = [str(config), '--work-dir', str(tmp_path / 'wd'),
             '--iters', '4', '--batch-size', '8', '--width', '32', '--depth', '1', '--heads', '2',
             '--val-points', '2', '--samples', '10', '--seeds', '0', '1', '--steps', '2', '4',
             '--samplers', 'maskgit', 'halton', 'fix_low', '--cfg-candidates', '0.5', '1',

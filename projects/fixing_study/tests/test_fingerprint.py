@@ -3,7 +3,7 @@ behaviour changes exactly the keys of the samplers it affects."""
 import pytest
 import torch
 
-from bigfix_mm.models.samplers.presets import sampler_config
+from bigfix_mm.models.editors.bigfix.sampler.presets import sampler_config
 from bigfix_mm.registry import MODELS
 from projects.fixing_study.fingerprint import Fingerprints, fill_by_name, sampler_fingerprint
 
