@@ -10,7 +10,8 @@ from typing import List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
-from bigfix_mm.models.editors.bigfix.sampler.presets import FIXING_TWINS, SAMPLER_PRESETS, sampler_config
+from bigfix_mm.models.editors.bigfix.sampler.presets import (FIXING_TWINS, SAMPLER_PRESETS,
+                                                             sampler_config)
 
 TITLES = {'maskgit': 'MaskGIT', 'halton': 'Halton', 'fix_all': 'Fixing `all`',
           'fix_low': 'Fixing `low_confidence`',

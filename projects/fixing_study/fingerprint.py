@@ -37,7 +37,7 @@ def probe_model(transformer_cfg: dict, codebook_size: int):
     """A BIGFix over a tiny transformer of ``transformer_cfg``'s grid, classes and head
     (width, depth and heads replaced by :data:`PROBE_WIDTH`), weights by name."""
     from mmengine.registry import DefaultScope
-    from bigfix_mm.models.bigfix import BIGFix
+    from bigfix_mm.models import BIGFix
     from bigfix_mm.registry import MODELS
     cfg = copy.deepcopy(dict(transformer_cfg))
     cfg.update(PROBE_WIDTH, codebook_size=int(codebook_size))

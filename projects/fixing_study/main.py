@@ -315,9 +315,13 @@ def main(argv=None) -> dict:
     sweep = sweep_cells(args.sweep_steps, args.cfg_scale, args.fix_ratios,
                         parse_windows(args.fix_windows))
     cells = grid + sweep
-    # sampling order: the sweep's steps first, then the fewer steps, 2T last, the sweep at the end
-    order = sorted(grid, key=lambda c: (c.steps not in args.steps, c.steps != args.sweep_steps,
-                                        c.steps, c.cfg_scale == 0.0)) + sweep
+    # sampling order: the sweep's steps and Halton at twice them first (a whole set of answers
+    # early), then the other steps, 2T-only cells last, the sweep at the end
+    def priority(c: Cell) -> tuple:
+        first = c.steps == args.sweep_steps or (c.sampler == 'halton' and
+                                                c.steps == 2 * args.sweep_steps)
+        return (not first, c.steps not in args.steps, c.steps, c.cfg_scale == 0.0)
+    order = sorted(grid, key=priority) + sweep
     groups = make_groups([args.samples] * len(args.seeds), args.jackknife_groups)
     deadline = start + args.time_budget * 60 if args.time_budget else None
     stopped = False

@@ -218,8 +218,8 @@ def cell_table(stats: Dict[tuple, SetStats], cells: Sequence[Cell], twins: Seque
 def val_summary(work_dir: str) -> dict:
     _, val = read_scalars(work_dir)
     last = val[-1] if val else {}
-    injected = last.get('token/injected_acc', last.get('token/fix_acc'))
-    return dict(step=last.get('step'), masked=last.get('token/masked_acc'), injected=injected,
+    return dict(step=last.get('step'), masked=last.get('token/masked_acc'),
+                injected=last.get('token/injected_acc'),
                 loss=last.get('token/loss'))
 
 
