@@ -148,11 +148,10 @@ def small_cifar_cfg(work_dir: Path, max_iters: int = 4) -> Config:
 TOOLS = REPO / 'tools'
 
 
-def _load_module(name: str, path: Path, package: bool = False) -> ModuleType:
-    """Import ``path`` once as module ``name`` (a package when ``package``)."""
+def _load_module(name: str, path: Path) -> ModuleType:
+    """Import ``path`` once as module ``name``."""
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, path, submodule_search_locations=[str(path.parent)] if package else None)
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -177,13 +176,6 @@ def tool_exit_status(name: str, argv: list) -> int:
     except SystemExit as exit_:
         return exit_.code
     return result if isinstance(result, int) else 0
-
-
-# The packages of tools/ (the fixing study's modules) import under their own names, as they
-# do for the tools run from tools/ (`from fixing_study.cells import make_cells`), without
-# putting tools/ itself on the path, where its test.py and train.py would shadow other modules.
-for _init in sorted(TOOLS.glob('*/__init__.py')):
-    _load_module(_init.parent.name, _init, package=True)
 
 
 def input_error_block(stderr: str) -> str:

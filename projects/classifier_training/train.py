@@ -19,8 +19,7 @@ from typing import Optional
 import torch
 
 from bigfix_mm.evaluation.classifier import save_classifier
-# the fixing study's training loop (it moves here with the study, see README.md)
-from tools.fixing_study.classifier_training import load_cifar10_arrays, train_classifier
+from projects.classifier_training.training import load_cifar10_arrays, train_classifier
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -10,7 +10,7 @@ budget, injection and seed): the tied softmax head and ``MaskedBitHead``; then i
 samples and scores every cell (sampler x steps x guidance) of every run with the
 fixing study's evaluation (EfficientNet-Lite0 FD, classifier accuracy), and
 writes each metric's mean and 95% t-interval over the seeds. It reuses the fixing
-study's modules (``tools.fixing_study``, imported from the repository root): trainings
+study's modules (``projects.fixing_study``, imported from the repository root): trainings
 resume and finished ones are kept,
 samples are cached under the work dir by every setting they depend on, and the
 per-run numbers are written to ``results.json`` there. The K where the softmax
@@ -89,8 +89,8 @@ def with_head(base: Config, head: str, args) -> Config:
 
 def mean_interval(values: Sequence[float]) -> Dict[str, float]:
     """Mean and half-width of the 95% Student-t interval over seeds (nan half-width for
-    one value; :func:`tools.fixing_study.stats.t_interval` for two or more)."""
-    from tools.fixing_study.stats import t_interval
+    one value; :func:`projects.fixing_study.stats.t_interval` for two or more)."""
+    from projects.fixing_study.stats import t_interval
     vals = [float(v) for v in values if v is not None and not math.isnan(v)]
     if not vals:
         return dict(mean=float('nan'), half=float('nan'), n=0)
@@ -115,7 +115,7 @@ def paired_diffs(results: Dict[str, Dict[str, dict]], cell_name: str, key: str,
 def paired_difference(results: Dict[str, Dict[str, dict]], cell_name: str, key: str,
                       seeds: Sequence[int]) -> str:
     """``bit − softmax`` of one metric, paired by seed: mean [95% t-interval]."""
-    from tools.fixing_study.stats import format_interval, t_interval
+    from projects.fixing_study.stats import format_interval, t_interval
     diffs = paired_diffs(results, cell_name, key, seeds)
     if not diffs:
         return '–'
@@ -125,10 +125,10 @@ def paired_difference(results: Dict[str, Dict[str, dict]], cell_name: str, key: 
 
 
 def reading(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) -> List[str]:
-    """One line per cell and metric: the words of :func:`tools.fixing_study.stats.verdict` for the
+    """One line per cell and metric: the words of :func:`projects.fixing_study.stats.verdict` for the
     seed-paired ``bit − softmax`` difference (a direction only where its interval excludes 0)."""
-    from tools.fixing_study.cells import TITLES as SAMPLER_TITLES
-    from tools.fixing_study.stats import format_interval, t_interval, verdict
+    from projects.fixing_study.cells import TITLES as SAMPLER_TITLES
+    from projects.fixing_study.stats import format_interval, t_interval, verdict
     lines = []
     for cell in cells:
         where = (f'{SAMPLER_TITLES.get(cell.sampler, cell.sampler)}, {cell.steps} steps, '
@@ -148,7 +148,7 @@ def reading(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) ->
 def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[int]) -> List[str]:
     """Markdown rows: per cell, each metric's mean ± 95% half-width for both heads, and
     the seed-paired difference bit − softmax with its 95% t-interval."""
-    from tools.fixing_study.cells import TITLES as SAMPLER_TITLES
+    from projects.fixing_study.cells import TITLES as SAMPLER_TITLES
     head = ['sampler', 'steps', 'CFG'] + [f'{title} {h}' for _, title, _ in METRICS
                                           for h in HEADS + ('bit − softmax',)]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -168,11 +168,11 @@ def summary_table(results: Dict[str, Dict[str, dict]], cells, seeds: Sequence[in
 
 def head_cells(args) -> list:
     """The cells of the comparison; ``--fix-ratio`` applies to the fixing samplers only."""
-    from tools.fixing_study.cells import Cell, make_cells
+    from projects.fixing_study.cells import Cell, make_cells
     cells = make_cells(args.samplers, args.steps, args.cfg_scales)
     if args.fix_ratio is None:
         return cells
-    return [Cell(c.sampler, c.steps, c.cfg_scale, fix_ratio=args.fix_ratio) if c.twin else c
+    return [Cell(c.sampler, c.steps, c.cfg_scale, fix_ratio=args.fix_ratio) if c.plain else c
             for c in cells]
 
 
@@ -206,13 +206,13 @@ def main(argv=None) -> dict:
     from mmengine.registry import init_default_scope
 
     from bigfix_mm.evaluation.frechet import feature_statistics
-    from tools.fixing_study.cache import write_json
-    from tools.fixing_study.cells import training_config
+    from projects.fixing_study.cache import write_json
+    from projects.fixing_study.cells import training_config
     from projects.classifier_training.train import ensure_classifier
-    from tools.fixing_study.main import Study
-    from tools.fixing_study.reference import reference_features
-    from tools.fixing_study.stats import FrechetToReference
-    from tools.fixing_study.training import train_twins
+    from projects.fixing_study.main import Study
+    from projects.fixing_study.reference import full_test_split_features
+    from projects.fixing_study.stats import FrechetToReference
+    from projects.fixing_study.training import train_twins
     args = parse_args(argv)
     command = 'python -m projects.head_study ' + ' '.join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
@@ -236,9 +236,10 @@ def main(argv=None) -> dict:
     init_default_scope('mmagic')
     study = Study(args, runs, classifier)
     first = run_name(HEADS[0], args.seeds[0])
-    ref = reference_features(osp.join(args.work_dir, 'cache'), study.models[first].tokenizer,
-                             configs[first].model.get('tokenizer'), study.features,
-                             study.classifier, study.classifier_digest, limit=args.real_limit)
+    ref = full_test_split_features(
+        osp.join(args.work_dir, 'cache'), study.models[first].tokenizer,
+        configs[first].model.get('tokenizer'), study.features, study.classifier,
+        study.classifier_digest, limit=args.real_limit)
     frechet = FrechetToReference(*feature_statistics(ref['real_features']))
     results = {}
     for seed in args.seeds:

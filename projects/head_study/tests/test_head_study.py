@@ -8,7 +8,7 @@ from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 from bigfix_mm.registry import MODELS
 from projects.head_study import study as hs
 from tests.conftest import REPO, requires_cifar
-from tools.fixing_study.cells import make_cells
+from projects.fixing_study.cells import make_cells
 
 
 def test_the_two_head_configs_differ_only_in_the_head():

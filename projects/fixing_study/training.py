@@ -11,7 +11,7 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
-from bigfix_mm.utils.files import write_text_atomic
+from bigfix_mm.core.files import write_text_atomic
 
 from .cache import write_json
 

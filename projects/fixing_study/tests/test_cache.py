@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from fixing_study.cache import Store, files_digest, key_hash, run_all, write_json
+from projects.fixing_study.cache import Store, files_digest, key_hash, run_all, write_json
 
 
 class Killed(Exception):
@@ -62,7 +62,7 @@ def test_a_second_study_refuses_to_train_into_a_run_that_is_alive(tmp_path):
     import subprocess
     import sys
 
-    from fixing_study.training import check_not_running
+    from projects.fixing_study.training import check_not_running
     work_dir = str(tmp_path / 'train_p0.2')
     check_not_running(work_dir)  # no pid file: fine
     proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])

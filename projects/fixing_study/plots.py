@@ -3,7 +3,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bigfix_mm.utils.files import atomic_path
+from bigfix_mm.core.files import atomic_path
 
 from .cells import Cell
 
@@ -20,7 +20,8 @@ def save_figure(fig, out_png: str, dpi: int = 100) -> str:
 def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
                      samplers: Sequence[str], twins: Sequence[str], steps: Sequence[int],
                      cfg_scales: Sequence[float], out_png: str,
-                     floor: Optional[float] = None) -> str:
+                     floor: Optional[float] = None,
+                     ylabel: str = 'FD (EfficientNet-Lite0)') -> str:
     """One panel per (CFG, twin); one line per sampler with its cells' 95% bootstrap
     percentile intervals as bars.
 
@@ -57,13 +58,13 @@ def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
                               [y + e for y, e in zip(ys, errs[1])], color=line.get_color(),
                               lw=1.5)
             if floor is not None:
-                ax.axhline(floor, color='gray', ls='--', lw=1, label='token round trip (floor)')
+                ax.axhline(floor, color='gray', ls='--', lw=1, label='noise floor (round trip)')
             ax.set_xscale('log', base=2)
             ax.set_xticks(list(steps), [str(t) for t in steps])
             ax.set_title(f'{twin}, CFG {w:g}', fontsize=10)
             ax.set_xlabel('steps (forward passes)')
             if col == 0:
-                ax.set_ylabel('FD (EfficientNet-Lite0), lower is better')
+                ax.set_ylabel(f'{ylabel}, lower is better')
             ax.grid(alpha=0.3)
             if ax.lines:
                 ax.legend(fontsize=7)
@@ -96,5 +97,28 @@ def plot_grid(rows: Dict[str, np.ndarray], out_png: str, title: str = '', scale:
         ax.set_ylabel(label, rotation=0, ha='right', va='center', fontsize=8)
     if title:
         axes[0, 0].set_title(title, fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, out_png)
+
+
+def plot_ladder(ladder: dict, out_png: str, space: str) -> str:
+    """FD-tok of the corrupted round trip against the share of tokens replaced, one line per
+    corruption mode with 95% bootstrap intervals (the output of
+    :func:`.report.ladder_summary`)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    xs = [100 * r for r in ladder['rates']]
+    for mode, v in ladder['modes'].items():
+        ys = [s['fd_tok'] for s in v['steps']]
+        line, = ax.plot(xs, ys, marker='o', ms=4, label=f'{mode}')
+        ax.vlines(xs, [s['fd_tok_ci'][0] for s in v['steps']],
+                  [s['fd_tok_ci'][1] for s in v['steps']], color=line.get_color(), lw=1.5)
+    ax.set_xlabel('tokens of the round trip replaced (%)')
+    ax.set_ylabel('FD to the round trip')
+    ax.set_title(f'{space}: corruption ladder at {ladder["size"]} images', fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, out_png)

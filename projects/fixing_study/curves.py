@@ -10,7 +10,7 @@ PANELS: Sequence[Tuple[str, str, str]] = (
     ('loss', 'training loss (cross-entropy, all positions)', 'train'),
     ('token/loss', 'held-out loss (p=0.2 shuffle injection, both twins)', 'val'),
     ('token/masked_acc', 'held-out accuracy on masked tokens', 'val'),
-    ('token/fix_acc', 'held-out fix accuracy (injected tokens restored)', 'val'),
+    ('token/injected_acc', 'held-out accuracy on injected tokens (restored)', 'val'),
 )
 
 
@@ -36,6 +36,8 @@ def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
             if not line.strip():
                 continue
             rec = json.loads(line)
+            if 'token/fix_acc' in rec:  # the metric's name in runs logged before the rename
+                rec['token/injected_acc'] = rec.pop('token/fix_acc')
             step = int(rec.get('step', rec.get('iter', 0)))
             if any(k.startswith('token/') for k in rec):
                 val.append(dict(rec, step=step))

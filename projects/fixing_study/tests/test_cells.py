@@ -1,12 +1,12 @@
-"""The study's twins and cells (tools/fixing_study/cells.py)."""
+"""The study's twins and cells (projects/fixing_study/cells.py)."""
 import pytest
 from mmengine.config import Config
 
 from bigfix_mm.engine.config_checks import resolve_config
-from fixing_study.cells import Cell, make_cells, set_injection, sweep_cells, training_config
-from ...conftest import REPO
+from projects.fixing_study.cells import Cell, make_cells, set_injection, sweep_cells, training_config
+from tests.conftest import REPO
 
-QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
 
 
 def test_cells_cover_the_grid_with_preset_configs():
@@ -21,7 +21,7 @@ def test_cells_cover_the_grid_with_preset_configs():
     for cell in cells:
         sampler = MODELS.build(cell.sampler_cfg())
         assert sampler.steps == cell.steps and sampler.cfg_scale == cell.cfg_scale
-    assert Cell('fix_all', 4, 0).twin == 'halton' and Cell('halton', 4, 0).twin is None
+    assert Cell('fix_all', 4, 0).plain == 'halton' and Cell('halton', 4, 0).plain is None
     with pytest.raises(ValueError, match='unknown sampler'):
         make_cells(['greedy'], [4], [0])
 
@@ -66,8 +66,8 @@ def test_twins_differ_only_in_injection_and_resume_from_each_validation():
 
 
 def test_the_page_command_leaves_out_what_only_limits_one_invocation():
-    from fixing_study.main import reproduce_command
+    from projects.fixing_study.main import reproduce_command
     argv = ['cfg.py', '--only', 'maskgit', 'halton', '--samples', '340', '--time-budget', '30',
             '--no-page', '--work-dir', '/scratch/me/study', '--seeds', '0', '1']
     assert reproduce_command(argv) == \
-        'python tools/fixing_study.py cfg.py --samples 340 --seeds 0 1'
+        'python -m projects.fixing_study cfg.py --samples 340 --seeds 0 1'

@@ -2,8 +2,8 @@
 import numpy as np
 from PIL import Image
 
-from fixing_study.cells import make_cells
-from fixing_study.plots import plot_fd_vs_steps, plot_grid
+from projects.fixing_study.cells import make_cells
+from projects.fixing_study.plots import plot_fd_vs_steps, plot_grid
 
 
 def test_fd_against_steps_and_the_image_grid_are_pngs(tmp_path):

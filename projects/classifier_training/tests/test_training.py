@@ -1,7 +1,7 @@
-"""The classifier that scores the study's samples (tools/fixing_study/classifier_training.py)."""
+"""The classifier that scores the study's samples (projects/classifier_training/training_training.py)."""
 import torch
 
-from fixing_study.classifier_training import accuracy, augment, train_classifier
+from projects.classifier_training.training import accuracy, augment, train_classifier
 
 
 def test_augment_keeps_shapes_and_pixels():

@@ -1,20 +1,31 @@
-"""The study's statistics: paired bootstrap intervals, the words rule, the fast FD."""
+"""The study's statistics: paired jackknife intervals, the words rule, the fast FD."""
 import numpy as np
 import pytest
 
 from bigfix_mm.evaluation.frechet import feature_statistics, frechet_distance
-from fixing_study.stats import (NO_DIFFERENCE, FrechetToReference, bootstrap_draws, direction,
-                                format_interval, paired_interval, percentile_interval,
-                                t_interval, verdict)
+from projects.fixing_study.stats import (NO_DIFFERENCE, FrechetToReference, direction,
+                                         format_interval, jackknife_groups, jackknife_interval,
+                                         paired_jackknife, t_interval, verdict)
 
 
-def test_draws_resample_within_each_seed_and_are_reproducible():
-    draws = bootstrap_draws([5, 3], 200, seed=1)
-    assert draws.shape == (200, 8)
-    assert draws[:, :5].min() == 0 and draws[:, :5].max() == 4
-    assert draws[:, 5:].min() == 5 and draws[:, 5:].max() == 7
-    assert np.array_equal(draws, bootstrap_draws([5, 3], 200, seed=1))
-    assert not np.array_equal(draws, bootstrap_draws([5, 3], 200, seed=2))
+def test_groups_leave_out_one_group_of_every_seed_in_turn():
+    groups = jackknife_groups([6, 4], per_group=2)
+    assert len(groups) == 4
+    # seed 0 (samples 0-5) dealt into groups 0, 1; seed 1 (samples 6-9) into 2, 3
+    assert groups[0].tolist() == [1, 3, 5, 6, 7, 8, 9]
+    assert groups[3].tolist() == [0, 1, 2, 3, 4, 5, 6, 8]
+    left_out = [sorted(set(range(10)) - set(g.tolist())) for g in groups]
+    assert sorted(sum(left_out, [])) == list(range(10))  # every sample left out once
+
+
+def test_jackknife_se_of_a_mean_is_the_textbook_one():
+    x = np.random.default_rng(0).normal(size=60)
+    leave = [np.delete(x, i).mean() for i in range(60)]  # delete-one: SE = s / sqrt(n)
+    iv = jackknife_interval(x.mean(), leave)
+    assert iv['se'] == pytest.approx(x.std(ddof=1) / np.sqrt(60), rel=1e-10)
+    assert iv['lo'] < x.mean() < iv['hi']
+    with pytest.raises(ValueError, match='2 jackknife groups'):
+        jackknife_interval(0.0, [1.0])
 
 
 def test_pairing_cancels_the_shared_noise():
@@ -22,23 +33,18 @@ def test_pairing_cancels_the_shared_noise():
     rng = np.random.default_rng(0)
     a = rng.normal(0, 1, 400)
     b = a + 0.1 + rng.normal(0, 0.05, 400)
-    draws = bootstrap_draws([400], 500)
-    paired = paired_interval(a.mean(), b.mean(), [a[i].mean() for i in draws],
-                             [b[i].mean() for i in draws])
+    groups = jackknife_groups([400], per_group=20)
+    paired = paired_jackknife(a.mean(), b.mean(), [a[g].mean() for g in groups],
+                              [b[g].mean() for g in groups])
     assert paired['diff'] == pytest.approx(-0.1, abs=0.01)
     assert paired['hi'] < 0 and direction(paired) == -1
-    unpaired = paired_interval(a.mean(), b.mean(), [a[i].mean() for i in draws],
-                               [b[i].mean() for i in bootstrap_draws([400], 500, seed=9)])
-    assert unpaired['lo'] < 0 < unpaired['hi']  # independent draws: the shift drowns
-    with pytest.raises(ValueError, match='paired replicates'):
-        paired_interval(0, 0, [1, 2], [1, 2, 3])
-
-
-def test_percentile_interval_covers_the_central_mass():
-    lo, hi = percentile_interval(np.arange(1001), 0.9)
-    assert (lo, hi) == (pytest.approx(50.0), pytest.approx(950.0))
-    with pytest.raises(ValueError):
-        percentile_interval([1.0])
+    shuffled = jackknife_groups([400], per_group=20)
+    rng.shuffle(shuffled)  # groups of b no longer those of a: the shift drowns
+    unpaired = paired_jackknife(a.mean(), b.mean(), [a[g].mean() for g in groups],
+                                [b[g].mean() for g in shuffled])
+    assert unpaired['hi'] - unpaired['lo'] > 5 * (paired['hi'] - paired['lo'])
+    with pytest.raises(ValueError, match='paired leave-out'):
+        paired_jackknife(0, 0, [1, 2], [1, 2, 3])
 
 
 def test_t_interval_matches_the_textbook_value():

@@ -1,7 +1,7 @@
 """What the study runs: the configs of the twin trainings and the sampling cells.
 
 A *twin* is one trained model (injection probability p); a *cell* is one way
-of sampling it (a preset of :mod:`bigfix_mm.models.samplers.presets`, steps,
+of sampling it (a preset of :mod:`bigfix_mm.models.editors.bigfix.sampler.presets`, steps,
 guidance, and optionally a fixing ratio or window).
 """
 import copy
@@ -10,7 +10,8 @@ from typing import List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
-from bigfix_mm.models.samplers.presets import FIXING_TWINS, SAMPLER_PRESETS, sampler_config
+from bigfix_mm.models.editors.bigfix.sampler.presets import (FIXING_TWINS, SAMPLER_PRESETS,
+                                                             sampler_config)
 
 TITLES = {'maskgit': 'MaskGIT', 'halton': 'Halton', 'fix_all': 'Fixing `all`',
           'fix_low': 'Fixing `low_confidence`',
@@ -47,7 +48,7 @@ class Cell:
         return title
 
     @property
-    def twin(self) -> Optional[str]:
+    def plain(self) -> Optional[str]:
         """The no-fixing preset with the same reveal order (None for a plain sampler)."""
         return FIXING_TWINS.get(self.sampler)
 

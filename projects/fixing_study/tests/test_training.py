@@ -3,10 +3,10 @@ import copy
 
 from mmengine.config import Config
 
-from fixing_study.cells import training_config
-from fixing_study.training import training_settings
+from projects.fixing_study.cells import training_config
+from projects.fixing_study.training import training_settings
 
-from ...conftest import CIFAR_QUICK
+from tests.conftest import CIFAR_QUICK
 
 
 def _twin(p: float = 0.2) -> Config:
