@@ -87,7 +87,8 @@ def image_venv() -> Path:
         base = getattr(sys, '_base_executable', sys.executable)
         subprocess.run([base, '-m', 'venv', str(venv)], check=True)
         subprocess.run([str(venv / 'bin' / 'python'), '-m', 'pip', 'install', '-q',
-                        '--disable-pip-version-check', *pins], check=True, timeout=1800)
+                        '--disable-pip-version-check', *pins], check=True, timeout=1800,
+                       env=_clean_env())
         (venv / 'ready').write_text('\n'.join(pins))
     return venv / 'bin' / 'python'
 
@@ -100,7 +101,7 @@ def rehearsal(tmp_path_factory):
                               '[:2])'], capture_output=True, text=True, check=True).stdout.strip()
     wheels = tmp_path_factory.mktemp('gpu') / 'wheels'
     subprocess.run(['bash', str(REPO / 'tools' / 'gpu_wheels.sh'), str(wheels)], check=True,
-                   env=dict(os.environ, GPU_PYTHON=version), timeout=900)
+                   env=dict(_clean_env(), GPU_PYTHON=version), timeout=900)
     return python, wheels
 
 
@@ -134,8 +135,9 @@ def test_rehearsal_every_check_passes_from_the_carried_wheels(rehearsal, tmp_pat
     assert {'MODELS', 'METRICS', 'TRANSFORMS'} <= set(device['stack_mends']['registries_skipped'])
     resume = lines['resume']['rows'][0]
     assert resume['losses_equal'] and resume['resumed_from'] == 4
+    assert resume['rng_sensitive']  # a resume that lost the random streams would show
     fsdp = lines['fsdp']['rows'][0]
-    assert fsdp['optimizer_state_saved'] and fsdp['loss_step2'] is not None
+    assert fsdp['resumed_with_optimizer_state'] and fsdp['loss_step2'] is not None
     agreement = [r for r in lines['agreement']['rows'] if 'identical' in r]
     assert agreement and all(r['identical'] for r in agreement)  # CPU against CPU
     print({n: line['wall_s'] for n, line in lines.items()})  # the docs' rehearsal times

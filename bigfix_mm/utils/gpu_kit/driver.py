@@ -16,6 +16,7 @@ to ``<work>/<name>/result.jsonl`` and its output to ``<work>/<name>/log.txt``.
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +43,8 @@ def child_env() -> dict:
 def run_case(case: Case, ctx: CaseContext, limit_s: float) -> dict:
     """Run one check in a child process; its JSON line (``check``, ``status``, ...)."""
     work = ctx.work_dir / case.name
-    work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # the last run's scratch (checkpoints would resume)
+    work.mkdir(parents=True)
     result, log = work / 'result.jsonl', work / 'log.txt'
     result.unlink(missing_ok=True)
     line = dict(check=case.name, limit_s=round(limit_s, 1))
