@@ -127,8 +127,10 @@ def summary_table(lines: List[dict]) -> str:
         rows = line.get('rows') or [{}]
         for i, row in enumerate(rows):
             what = ' '.join(str(row[k]) for k in ('size', 'sampler', 'variant') if row.get(k))
-            notes = _notes(row) if i or line['status'] == 'ok' else (
-                line.get('reason') or (line.get('error') or '').splitlines()[0][:60])
+            notes = _notes(row)
+            if i == 0 and line['status'] != 'ok':  # why, before any figures
+                why = line.get('reason') or (line.get('error') or '').split('\n', 1)[0]
+                notes = ' '.join(filter(None, (why[:60], notes)))
             table.append((line['check'] if i == 0 else '', line['status'] if i == 0 else '',
                           str(line.get('wall_s', '')) if i == 0 else '', what,
                           _fmt(row.get('img_per_s')), _fmt(row.get('tokens_per_s')),

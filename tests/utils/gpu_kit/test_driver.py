@@ -46,10 +46,13 @@ def test_summary_table_has_a_row_per_result():
                  dict(case='train', size='large', img_per_s=900.0, tokens_per_s=230400.0,
                       mfu=0.55, peak_mem_gib=26.7)]),
              dict(check='resume', status='failed', wall_s=9.0, rows=[],
-                  error='exit status 1; end of the log:\nTraceback ...')]
+                  error='exit status 1; end of the log:\nTraceback ...'),
+             dict(check='fsdp', status='failed', wall_s=5.0, rows=[
+                 dict(case='fsdp', loss_step1=5.0, loss_step2=None, ok=False)])]
     table = summary_table(lines).splitlines()
     assert table[0].split() == ['check', 'status', 'wall', 's', 'what', 'img/s', 'tokens/s',
                                 'MFU', 'peak', 'GiB', 'notes']
     assert table[1].split() == ['train_eager_large', 'ok', '3.0', 'large', '900', '230400',
                                 '0.55', '26.7']
     assert table[2].split()[:3] == ['resume', 'failed', '9.0'] and 'exit status 1' in table[2]
+    assert table[3].split()[:3] == ['fsdp', 'failed', '5.0'] and 'loss_step1=5' in table[3]
