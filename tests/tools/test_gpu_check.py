@@ -118,9 +118,10 @@ def test_rehearsal_every_check_passes_from_the_carried_wheels(rehearsal, tmp_pat
     out = tmp_path / 'lines.jsonl'
     proc = subprocess.run([str(python), str(REPO / 'tools' / 'gpu_check.py'), '--install-from',
                            str(wheels), '--site', str(tmp_path / 'site'), '--device', 'cpu',
-                           '--tiny', '--work-dir', str(tmp_path / 'work'), '--out', str(out)],
+                           '--tiny', '--work-dir', str(tmp_path / 'work'), '--out', str(out),
+                           '--budget', '1500'],  # a loaded 2-core machine: 6 min at load 10
                           cwd=tmp_path, env=_clean_env(), capture_output=True, text=True,
-                          timeout=1500)
+                          timeout=1800)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     lines = {line['check']: line for line in map(json.loads, out.read_text().splitlines())}
     from bigfix_mm.utils.gpu_kit.cases import CASES
@@ -140,7 +141,7 @@ def test_rehearsal_every_check_passes_from_the_carried_wheels(rehearsal, tmp_pat
     assert fsdp['resumed_with_optimizer_state'] and fsdp['loss_step2'] is not None
     agreement = [r for r in lines['agreement']['rows'] if 'identical' in r]
     assert agreement and all(r['identical'] for r in agreement)  # CPU against CPU
-    print({n: line['wall_s'] for n, line in lines.items()})  # the docs' rehearsal times
+    print({n: line['wall_s'] for n, line in lines.items()}, resume)  # the docs' figures
 
 
 @pytest.mark.slow  # the rehearsal's venv and wheels

@@ -1,5 +1,5 @@
 """The checks of ``tools/gpu_check.py``, each a function of a :class:`CaseContext` that
-returns JSON-able rows, with its time limit and its expected time on one H100.
+returns JSON-able rows, with its time limits.
 
 Full shapes are the reference setting of ``docs/performance.md`` (16x16 tokens,
 K = 16,384, bf16; training sizes large and base at batch 64; sampling size large, 64
@@ -34,12 +34,11 @@ class CaseContext:
 
 @dataclass(frozen=True)
 class Case:
-    """One check: ``limit_s`` / ``tiny_limit_s`` are its time limits (full / tiny shapes),
-    ``expected_s`` its expected wall time on one H100 (process start included)."""
+    """One check: ``limit_s`` / ``tiny_limit_s`` are its time limits (full / tiny shapes;
+    the times expected on a GPU are in docs/performance.md, "On a GPU machine")."""
     name: str
     run: Callable[[CaseContext], List[dict]]
     limit_s: float
-    expected_s: float
     tiny_limit_s: float = 240.0
     needs_cuda: bool = False
 
@@ -142,17 +141,17 @@ def _agreement(ctx: CaseContext) -> List[dict]:
 # In running order: the cheap and the correctness checks first, the compiling ones last,
 # so that a slow compile cannot starve the others of the total budget.
 CASES: List[Case] = [
-    Case('device', device_peak, limit_s=45, expected_s=10, tiny_limit_s=60),
-    Case('train_eager_large', _train('large', False), limit_s=75, expected_s=25),
-    Case('train_eager_base', _train('base', False), limit_s=60, expected_s=15),
-    Case('sample_eager', _sample(False), limit_s=120, expected_s=60),
-    Case('agreement', _agreement, limit_s=60, expected_s=15),
-    Case('resume', _resume, limit_s=150, expected_s=60, tiny_limit_s=300),
-    Case('fsdp', _fsdp, limit_s=120, expected_s=50, tiny_limit_s=300),
-    Case('train_compiled_large', _train('large', True), limit_s=180, expected_s=90),
-    Case('train_compiled_base', _train('base', True), limit_s=150, expected_s=60),
-    Case('sample_compiled', _sample(True), limit_s=150, expected_s=70),
-    Case('sample_cuda_graphs', _sample(True, graphs=True), limit_s=120, expected_s=45,
+    Case('device', device_peak, limit_s=45, tiny_limit_s=60),
+    Case('train_eager_large', _train('large', False), limit_s=75),
+    Case('train_eager_base', _train('base', False), limit_s=60),
+    Case('sample_eager', _sample(False), limit_s=120),
+    Case('agreement', _agreement, limit_s=60),
+    Case('resume', _resume, limit_s=150, tiny_limit_s=600),
+    Case('fsdp', _fsdp, limit_s=120, tiny_limit_s=450),
+    Case('train_compiled_large', _train('large', True), limit_s=180),
+    Case('train_compiled_base', _train('base', True), limit_s=150),
+    Case('sample_compiled', _sample(True), limit_s=150),
+    Case('sample_cuda_graphs', _sample(True, graphs=True), limit_s=120,
          needs_cuda=True),
 ]
 CASE_BY_NAME: Dict[str, Case] = {case.name: case for case in CASES}
