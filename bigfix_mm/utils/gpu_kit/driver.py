@@ -146,7 +146,8 @@ def _fmt(value) -> str:
 
 def _notes(row: dict) -> str:
     keys = {'device': ('device_name', 'peak_tflops'), 'sample_relative': ('time_ratio', ),
-            'resume': ('losses_equal', 'resumed_max_abs_diff', 'rerun_max_abs_diff'),
+            'resume': ('losses_equal', 'resumed_max_abs_diff', 'rerun_max_abs_diff',
+                       'rng_sensitive'),
             'fsdp': ('loss_step1', 'loss_step2', 'checkpoint_gib'),
             'agreement': ('identical', 'agreement', 'max_abs_diff')}.get(row.get('case'), ())
     return ' '.join(f'{k}={_fmt(row[k])}' for k in keys if k in row)
