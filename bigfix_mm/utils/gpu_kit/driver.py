@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from .cases import CASE_BY_NAME, CASES, Case, CaseContext
+from .cases import CASE_BY_NAME, Case, CaseContext
 
 
 
@@ -164,7 +164,6 @@ def child_main(argv: Optional[Sequence[str]] = None) -> None:
     p.add_argument('--tiny', action='store_true')
     p.add_argument('--peak-tflops', type=float)
     args = p.parse_args(argv)
-    import bigfix_mm  # noqa: F401  (the stack mends and registrations, as in every tool)
     if args.device.startswith('cuda'):
         import torch
         torch.set_float32_matmul_precision('high')  # as tools/benchmark.py
