@@ -102,8 +102,8 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
 # the Runner-level tests' config: synthetic images, no data on disk (tools launched in a
 # subprocess get it, or a dump of small_cfg, as CONFIG); a work dir holds its dump as
 # SMALL_CONFIG.name
-SMALL_CONFIG = REPO / 'configs' / 'bigfix_synthetic_shapes.py'
-CIFAR_QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+SMALL_CONFIG = REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_shapes.py'
+CIFAR_QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
 
 
 _RUN_NUMBERS = itertools.count()
@@ -160,9 +160,10 @@ def _load_module(name: str, path: Path, package: bool = False) -> ModuleType:
 
 
 def load_tool(name: str) -> ModuleType:
-    """The module of ``tools/<name>.py``, loaded once as ``tools_<name>`` without
-    running its command line: the one way tests reach a tool's functions and ``main``."""
-    return _load_module(f'tools_{name}', TOOLS / f'{name}.py')
+    """The module of ``tools/<name>.py`` (``name`` may hold a sub-folder, e.g.
+    ``model_converters/convert_taming``), loaded once as ``tools_<name>`` without running
+    its command line: the one way tests reach a tool's functions and ``main``."""
+    return _load_module('tools_' + name.replace('/', '_'), TOOLS / f'{name}.py')
 
 
 def tool_exit_status(name: str, argv: list) -> int:

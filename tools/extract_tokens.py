@@ -13,7 +13,7 @@ CONFIG names the tokenizer and the image datasets, by split::
 
 Datasets yield ``img`` ((H, W, 3) uint8 RGB, one size per dataset) and ``gt_label``;
 video datasets yield ``frames`` ((T, H, W, 3)) instead and need a video tokenizer
-(``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix_ucf101.py).
+(``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix/bigfix_ucf101.py).
 DIR receives ``tokens.npy`` ((N, h, w) uint16 / int32 / uint32 / int64 by codebook size, written through a memory map),
 ``labels.npy`` and ``meta.json``. With ``--flip`` every image is also encoded
 mirrored: row 2i is image i, row 2i+1 its horizontal flip.
@@ -26,12 +26,10 @@ reconstruction of the source images. The work is done by
 :mod:`bigfix_mm.datasets.token_extraction`; this is its front end.
 """
 import argparse
-import os.path as osp
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
@@ -71,14 +69,17 @@ def build_from_config(cfg: Config, split: str, checkpoint: Optional[str] = None,
 
 
 def resolve_checkpoint(path: str) -> str:
-    """A checkpoint file, or an MMEngine work dir whose ``last_checkpoint`` names one."""
+    """A checkpoint file, or the newest checkpoint of an MMEngine work dir that reads back
+    completely (its ``last_checkpoint`` first: :func:`bigfix_mm.core.checkpoint.find_resume_checkpoint`)."""
+    from bigfix_mm.core.checkpoint import find_resume_checkpoint
     p = Path(path)
     if p.is_dir():
-        last = p / 'last_checkpoint'
-        if not last.is_file():
-            raise FileNotFoundError(f'--checkpoint {path} is a folder without `last_checkpoint`: '
-                                    'pass the checkpoint file (e.g. WORK_DIR/iter_2000.pth).')
-        return last.read_text().strip()
+        found = find_resume_checkpoint(p)
+        if found is None:
+            raise FileNotFoundError(f'--checkpoint {path} is a folder without `last_checkpoint` '
+                                    'or iter_*.pth: pass the checkpoint file (e.g. '
+                                    'WORK_DIR/iter_2000.pth).')
+        return found
     return str(p)
 
 

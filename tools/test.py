@@ -9,10 +9,7 @@ saves them as the checkpoint's ``state_dict``).
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 

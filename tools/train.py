@@ -9,11 +9,8 @@ The config is checked before anything is built (bigfix_mm.engine.config_checks).
 """
 import argparse
 import os
-import os.path as osp
-import sys
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 

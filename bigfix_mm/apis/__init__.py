@@ -1,4 +1,4 @@
-from .inference import generate, init_model
-from .video import context_clips, encode_clips, reconstruct_clips
+from bigfix_mm.apis.inference import generate, init_model
+from bigfix_mm.apis.video import context_clips, encode_clips, reconstruct_clips
 
 __all__ = ['generate', 'init_model', 'context_clips', 'encode_clips', 'reconstruct_clips']

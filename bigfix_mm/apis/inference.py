@@ -5,9 +5,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.registry import MODELS
-from bigfix_mm.utils.state_dict import mmengine_state_dict
+from bigfix_mm.core.checkpoint import load_checkpoint_file, mmengine_state_dict
 
 
 def init_model(config: Union[str, Config],
@@ -43,7 +42,7 @@ def init_model(config: Union[str, Config],
 def load_model_state(model: torch.nn.Module, state: dict, source: str = 'checkpoint') -> None:
     """Load ``state`` strictly, except that a frozen tokenizer which loaded its own
     weights file (``tokenizer.checkpoint`` in the config) may be absent from it,
-    as in checkpoints converted from other codes (tools/convert_halton_maskgit.py)."""
+    as in checkpoints converted from other codes (tools/model_converters/convert_halton_maskgit.py)."""
     missing, unexpected = model.load_state_dict(state, strict=False)
     tokenizer = getattr(model, 'tokenizer', None)
     if getattr(tokenizer, 'checkpoint', None) is not None:

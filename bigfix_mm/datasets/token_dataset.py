@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
 
-from bigfix_mm.models.schedules import as_grid3d
+from bigfix_mm.core.schedules import as_grid3d
 from bigfix_mm.registry import DATASETS
-from bigfix_mm.utils.files import write_text_atomic
-from bigfix_mm.utils.tokens import check_token_range
+from bigfix_mm.core.files import write_text_atomic
+from bigfix_mm.core.tokens import check_token_range
 
 TOKEN_FILES = ('tokens.npy', 'labels.npy', 'meta.json')
 

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from bigfix_mm.utils.files import write_text_atomic
-from .token_dataset import token_dtype, write_token_meta
-from .video import item_pixels
+from bigfix_mm.core.files import write_text_atomic
+from bigfix_mm.datasets.token_dataset import token_dtype, write_token_meta
+from bigfix_mm.datasets.video import item_pixels
 
 PROGRESS = 'progress.json'
 

@@ -8,7 +8,7 @@ Owners: the only places a BIGFix config states these facts::
     model.transformer.num_classes    class count
     model.injection                  injection_prob, mode (+ unigram, mask_ratio)
     eval_injection (top level)       optional: the validation / test corruption when it must
-                                     differ from training (e.g. twins trained with p=0.2 and
+                                     differ from training (e.g. two trainings with p=0.2 and
                                      p=0 both scored on p=0.2 held-out batches)
 
 :func:`resolve_config` hands them, after every ``--cfg-options`` override, to
@@ -30,10 +30,10 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from bigfix_mm.engine.hooks.fixing_sampler_hook import DEFAULT_BASELINE, DEFAULT_SAMPLER
 from bigfix_mm.errors import InputError
-from bigfix_mm.models.bigfix import DEFAULT_SAMPLER as MODEL_SAMPLER
-from bigfix_mm.models.schedules import as_grid3d
+from bigfix_mm.models.editors.bigfix.sampler.presets import (DEFAULT_SAMPLER, PREVIEW_BASELINE,
+                                                             PREVIEW_SAMPLER)
+from bigfix_mm.core.schedules import as_grid3d
 from bigfix_mm.models.tokenizers.facts import tokenizer_facts
 from bigfix_mm.registry import (DATASETS, MODELS, TRANSFORMS, registered_class,
                                 with_class_defaults)
@@ -145,8 +145,8 @@ def check_config(cfg: Config) -> None:
 
 def collect_problems(cfg: Config) -> List[str]:
     """Every mismatch as a message (empty for a consistent or non-BIGFix config)."""
-    from .fsdp import fsdp_problems
-    strategy_problems = fsdp_problems(cfg)  # hooks / clipping that FSDP cannot run
+    from bigfix_mm.engine.fsdp import fsdp_problems
+    strategy_problems = fsdp_problems(cfg) + renamed_metric_problems(dict(cfg.items()))
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
         return strategy_problems
@@ -161,6 +161,25 @@ def collect_problems(cfg: Config) -> List[str]:
     problems += _check_class_counts(cfg, tr.get('num_classes'))
     problems += _check_samplers(cfg, model, grid3[0] * grid3[1] * grid3[2], grid)
     return problems
+
+
+# metric names of older work dirs -> their names now
+RENAMED_METRICS = {'fix_acc': 'injected_acc'}
+
+
+def renamed_metric_problems(cfg: Any, path: str = 'cfg') -> List[str]:
+    """Every string of ``cfg`` (e.g. ``default_hooks.checkpoint.save_best`` of an older
+    work dir's config) naming a metric by its former name, with the new name."""
+    if isinstance(cfg, dict):
+        return [p for k, v in cfg.items() for p in renamed_metric_problems(v, f'{path}.{k}')]
+    if isinstance(cfg, (list, tuple)):
+        return [p for i, v in enumerate(cfg) for p in renamed_metric_problems(v, f'{path}[{i}]')]
+    if isinstance(cfg, str):
+        for old, new in RENAMED_METRICS.items():
+            if cfg == old or cfg.endswith('/' + old):
+                return [f'{path}={cfg!r} names the metric {old!r}, now {new!r} (the accuracy on '
+                        f'injected tokens): write {cfg[:-len(old)] + new!r}.']
+    return []
 
 
 def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:
@@ -252,13 +271,13 @@ def _check_samplers(cfg: Config, model: dict, num_tokens: int, grid: tuple) -> L
 
 
 def _sampler_steps(cfg: Config, model: dict) -> Iterator[Tuple[str, Any]]:
-    sampler = model.get('sampler') or MODEL_SAMPLER
+    sampler = model.get('sampler') or DEFAULT_SAMPLER
     yield 'model.sampler.steps', with_class_defaults(MODELS, sampler).get('steps')
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
         if not isinstance(hook, dict) or hook.get('type') != 'FixingSamplerHook':
             continue
         for key in ('sampler', 'baseline'):
-            sub = hook.get(key) or (DEFAULT_SAMPLER if key == 'sampler' else DEFAULT_BASELINE)
+            sub = hook.get(key) or (PREVIEW_SAMPLER if key == 'sampler' else PREVIEW_BASELINE)
             yield f'custom_hooks[{i}].{key}.steps', with_class_defaults(MODELS, sub).get('steps')
         yield f'custom_hooks[{i}].steps', hook.get('steps')
     for name in ('val_evaluator', 'test_evaluator'):

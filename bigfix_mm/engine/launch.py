@@ -9,9 +9,9 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from . import checkpoint
-from .checkpoint import find_resume_checkpoint, scope_to_runner
-from .config_checks import prepare_config
+from bigfix_mm.engine import checkpoint
+from bigfix_mm.engine.checkpoint import find_resume_checkpoint, scope_to_runner
+from bigfix_mm.engine.config_checks import prepare_config
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 

@@ -10,9 +10,9 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from bigfix_mm.models.tokenizers import VQAutoencoder
+from bigfix_mm.models.editors.vqgan import VQAutoencoder
 from bigfix_mm.registry import DATASETS
-from ..conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool
 
 et = load_tool('extract_tokens')
 from bigfix_mm.datasets.token_extraction import PROGRESS  # noqa: E402
@@ -163,3 +163,16 @@ def test_32_bit_ids_are_stored_without_overflow(setup):
     item = data[3]['tokens']
     assert item.dtype == torch.int64
     assert torch.equal(item.flatten(), torch.from_numpy(tokens[3].astype(np.int64)).flatten())
+
+
+def test_checkpoint_from_a_work_dir_with_an_empty_pointer(setup):
+    """MMEngine writes ``last_checkpoint`` non-atomically: an empty pointer falls back to
+    the newest checkpoint of the work dir that loads (as --resume does)."""
+    import shutil
+    tmp, _ = setup
+    work = tmp / 'work_empty_pointer'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text('')
+    shutil.copy(tmp / 'vq.pth', work / 'iter_2.pth')
+    (work / 'iter_4.pth').write_bytes(b'truncated')
+    assert et.resolve_checkpoint(str(work)) == str(work / 'iter_2.pth')

@@ -1,8 +1,2 @@
-from .base import TokenSampler
-from .halton import HaltonSampler
-from .maskgit import MaskGITSampler
-from .presets import FIXING_TWINS, SAMPLER_PRESETS, build_sampler, sampler_config
-from .token_fixing import TokenFixingSampler
-
-__all__ = ['TokenSampler', 'MaskGITSampler', 'HaltonSampler', 'TokenFixingSampler',
-           'SAMPLER_PRESETS', 'FIXING_TWINS', 'build_sampler', 'sampler_config']
+"""Former home of the sampler, now :mod:`bigfix_mm.models.editors.bigfix.sampler`; only
+:mod:`.presets` remains, for ``tools/fixing_study`` until it imports the new path."""
