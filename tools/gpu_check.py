@@ -11,8 +11,8 @@ Prints one JSON line per check (``check``, ``status`` ok / failed / timeout / sk
 ``wall_s``, ``limit_s``, the check's ``rows``, and ``error`` with the end of its log
 when it did not pass), appends them to ``--out``, and ends with a summary table. Each
 check runs in a child process with its own time limit, within ``--budget`` seconds in all
-(``bigfix_mm/utils/gpu_kit/driver.py`` says why). The checks are listed in
-``bigfix_mm/utils/gpu_kit/cases.py``; docs/performance.md ("On a GPU machine") gives
+(``bigfix_mm/apis/gpu_kit/driver.py`` says why). The checks are listed in
+``bigfix_mm/apis/gpu_kit/cases.py``; docs/performance.md ("On a GPU machine") gives
 their expected times. Exit status: 0 when every check passed or was skipped, 1 when one
 failed or timed out, 2 for bad input (a missing wheel, an unknown check).
 """
@@ -116,8 +116,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bigfix_mm.errors import InputValueError
-    from bigfix_mm.utils.gpu_kit.cases import CASE_BY_NAME, CASES, CaseContext
-    from bigfix_mm.utils.gpu_kit.driver import run_checks, summary_table
+    from bigfix_mm.apis.gpu_kit.cases import CASE_BY_NAME, CASES, CaseContext
+    from bigfix_mm.apis.gpu_kit.driver import run_checks, summary_table
     names = args.checks or [case.name for case in CASES]
     unknown = [n for n in names if n not in CASE_BY_NAME]
     if unknown:

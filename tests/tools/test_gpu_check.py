@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool
 
 gpu_check = load_tool('gpu_check')
 IMAGE_REQUIREMENTS = REPO / 'requirements' / 'gpu_image.txt'
@@ -60,7 +60,7 @@ def test_install_from_a_folder_missing_a_wheel_exits_2_naming_it(tmp_path, capsy
 
 
 def test_unknown_check_is_an_input_error(tmp_path):
-    from ..conftest import tool_exit_status
+    from tests.conftest import tool_exit_status
     assert tool_exit_status('gpu_check', ['--checks', 'nonsense', '--work-dir',
                                           str(tmp_path)]) == 2
 
@@ -124,7 +124,7 @@ def test_rehearsal_every_check_passes_from_the_carried_wheels(rehearsal, tmp_pat
                           timeout=1800)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     lines = {line['check']: line for line in map(json.loads, out.read_text().splitlines())}
-    from bigfix_mm.utils.gpu_kit.cases import CASES
+    from bigfix_mm.apis.gpu_kit.cases import CASES
     assert list(lines) == [case.name for case in CASES]
     assert {n: line['status'] for n, line in lines.items() if line['status'] != 'ok'} == {
         'sample_cuda_graphs': 'skipped'}  # needs CUDA

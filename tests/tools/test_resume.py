@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bigfix_mm.utils.gpu_kit.training import train_losses as losses
+from bigfix_mm.apis.gpu_kit.training import train_losses as losses
 
 from tests.conftest import REPO
 from tests.tools.test_dist_train import run_tool, subprocess_env

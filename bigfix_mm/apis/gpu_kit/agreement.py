@@ -19,9 +19,9 @@ from typing import List, Sequence
 
 import torch
 
-from bigfix_mm.utils.benchmark import build_transformer
-from bigfix_mm.models import samplers as sampler_classes
-from bigfix_mm.models.samplers.presets import sampler_config
+from bigfix_mm.apis.benchmark import build_transformer
+from bigfix_mm.models.editors.bigfix import sampler as sampler_classes
+from bigfix_mm.models.editors.bigfix.sampler.presets import sampler_config
 
 PRESETS = ('maskgit', 'halton', 'fix_all', 'fix_low')
 GREEDY = dict(temperature=1e-6, confidence_noise=0.0)

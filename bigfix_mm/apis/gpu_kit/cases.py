@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 
-from bigfix_mm.utils.benchmark import bench_sampling, bench_training, device_info
+from bigfix_mm.apis.benchmark import bench_sampling, bench_training, device_info
 
 SAMPLERS = ('halton', 'fix_all', 'fix_low')
 

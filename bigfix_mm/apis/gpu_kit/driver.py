@@ -1,4 +1,4 @@
-"""Run the checks of :mod:`bigfix_mm.utils.gpu_kit.cases`, each in a child process with
+"""Run the checks of :mod:`bigfix_mm.apis.gpu_kit.cases`, each in a child process with
 its own time limit, and report one JSON line per check and a summary table.
 
 Why a process per check rather than one process with ``signal.alarm``: a hung CUDA
@@ -10,7 +10,7 @@ process group (the training checks' ``tools/train.py`` runs and loader workers
 included) and reported as ``timeout``; the next check starts regardless. Each check's
 limit is also cut to what is left of the total budget.
 
-A child (``python -m bigfix_mm.utils.gpu_kit.driver --child NAME ...``) writes its rows
+A child (``python -m bigfix_mm.apis.gpu_kit.driver --child NAME ...``) writes its rows
 to ``<work>/<name>/result.jsonl`` and its output to ``<work>/<name>/log.txt``.
 """
 import argparse
@@ -50,7 +50,7 @@ def run_case(case: Case, ctx: CaseContext, limit_s: float) -> dict:
     line = dict(check=case.name, limit_s=round(limit_s, 1))
     if case.needs_cuda and not ctx.device.startswith('cuda'):
         return dict(line, status='skipped', wall_s=0.0, reason=f'needs CUDA (device {ctx.device})')
-    cmd = [sys.executable, '-m', 'bigfix_mm.utils.gpu_kit.driver', '--child', case.name,
+    cmd = [sys.executable, '-m', 'bigfix_mm.apis.gpu_kit.driver', '--child', case.name,
            '--device', ctx.device, '--work-dir', str(work), '--result', str(result),
            '--repo', str(ctx.repo)]
     if ctx.tiny:

@@ -1,6 +1,6 @@
 """A hook that kills its own training process with SIGKILL at a set iteration.
 
-The resume check (:mod:`bigfix_mm.utils.gpu_kit.training`) interrupts a real
+The resume check (:mod:`bigfix_mm.apis.gpu_kit.training`) interrupts a real
 ``tools/train.py`` run at a known point: no cleanup, no final checkpoint, exactly
 as ``kill -9`` from outside, but at a known iteration whatever the device's speed.
 Loaded with ``custom_imports``; no shipped config uses it.

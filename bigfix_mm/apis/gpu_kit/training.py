@@ -3,7 +3,7 @@ resume, and FSDP with a world size of one.
 
 Each run is its own process, started as a user starts it
 (``python tools/train.py CONFIG --work-dir D [--resume] [--launcher pytorch]``), on a
-config written here from ``configs/bigfix_imagenet256.py`` (16x16 tokens, K = 16,384,
+config written here from ``configs/bigfix/bigfix_imagenet256.py`` (16x16 tokens, K = 16,384,
 ``AmpOptimWrapper`` bf16, EMA) plus the sampler hook, with validation off (its metric
 and loader are not what is checked) and a constant learning rate of 1e-3, so that the
 model learns the synthetic classes within a few dozen iterations and a loss depends on
@@ -26,7 +26,7 @@ import numpy as np
 
 # paths inside the repository checkout (the configs and tools are not in the wheel)
 TRAIN_TOOL = Path('tools') / 'train.py'
-IMAGENET_CONFIG = Path('configs') / 'bigfix_imagenet256.py'
+IMAGENET_CONFIG = Path('configs') / 'bigfix' / 'bigfix_imagenet256.py'
 FSDP_FRAGMENT = Path('configs') / '_base_' / 'strategies' / 'fsdp.py'
 
 
@@ -121,7 +121,7 @@ def train_config(repo: Path, path: Path, work_dir: Path, data_root: Path, shape:
                                      num_samples=4, steps=4, cfg_scale=1.5))
     if kill_after is not None:
         cfg.custom_imports.imports = list(cfg.custom_imports.imports) + [
-            'bigfix_mm.utils.gpu_kit.kill_hook']
+            'bigfix_mm.apis.gpu_kit.kill_hook']
         cfg.custom_hooks.append(dict(type='SelfKillHook', at_iter=kill_after))
     cfg.dump(str(path))
     return path

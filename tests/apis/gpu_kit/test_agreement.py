@@ -1,14 +1,14 @@
 """GPU-vs-CPU sampler agreement (here CPU against CPU: the code path, and the premise)."""
 import torch
 
-from bigfix_mm.utils.gpu_kit.agreement import GREEDY, PRESETS, _sample, sampler_agreement
+from bigfix_mm.apis.gpu_kit.agreement import GREEDY, PRESETS, _sample, sampler_agreement
 
 
 def test_greedy_tokens_do_not_depend_on_the_seed():
     """The premise of the 'greedy' variant: no random draw changes a token, so devices
     with different random streams must agree wherever their arithmetic does."""
     torch.manual_seed(0)
-    from bigfix_mm.utils.benchmark import build_transformer
+    from bigfix_mm.apis.benchmark import build_transformer
     net = build_transformer('64x2x2', grid=(8, 8), codebook_size=512, num_classes=10).eval()
     with torch.no_grad():
         for param in net.parameters():

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from bigfix_mm.utils.gpu_kit.cases import CASE_BY_NAME, CaseContext
-from bigfix_mm.utils.gpu_kit.driver import run_case, run_checks, summary_table
+from bigfix_mm.apis.gpu_kit.cases import CASE_BY_NAME, CaseContext
+from bigfix_mm.apis.gpu_kit.driver import run_case, run_checks, summary_table
 
-from ...conftest import REPO
+from tests.conftest import REPO
 
 
 def _ctx(tmp_path, device='cpu') -> CaseContext:

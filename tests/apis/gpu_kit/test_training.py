@@ -3,10 +3,10 @@ import pytest
 from mmengine.config import Config
 
 from bigfix_mm.datasets import TokenDataset
-from bigfix_mm.utils.gpu_kit.training import (FULL, TINY, fsdp_check, train_config,
+from bigfix_mm.apis.gpu_kit.training import (FULL, TINY, fsdp_check, train_config,
                                               write_synthetic_tokens)
 
-from ...conftest import REPO
+from tests.conftest import REPO
 
 
 def test_the_config_is_the_imagenet_one_with_the_sampler_hook(tmp_path):
@@ -20,7 +20,7 @@ def test_the_config_is_the_imagenet_one_with_the_sampler_hook(tmp_path):
     hooks = [h['type'] for h in cfg.custom_hooks]
     assert hooks == ['EMAHook', 'FixingSamplerHook', 'SelfKillHook']
     assert cfg.custom_hooks[2].at_iter == 23
-    assert 'bigfix_mm.utils.gpu_kit.kill_hook' in cfg.custom_imports.imports
+    assert 'bigfix_mm.apis.gpu_kit.kill_hook' in cfg.custom_imports.imports
     assert cfg.val_cfg is None and cfg.train_cfg.max_iters == 40
     cpu = Config.fromfile(str(train_config(REPO, tmp_path / 'cpu.py', tmp_path / 'w', data, TINY,
                                            'cpu', fsdp=True)))
