@@ -8,7 +8,9 @@ import os
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 from bigfix_mm.utils.cli import known_warnings_ignored  # noqa: E402
+from bigfix_mm.utils.stack_compat import mend_stack  # noqa: E402
 
+STACK_MENDS = mend_stack()  # NumPy 2, mmcv without ops (GPU machines); none on the pinned stack
 with known_warnings_ignored():  # the stack's import-time deprecation notices (scoped)
     from bigfix_mm import apis, datasets, engine, models  # noqa: E402,F401
     try:  # generative metrics subclass mmagic.evaluation's, which needs mmcv's compiled ops

@@ -17,11 +17,16 @@ before anything is built (``tools/train.py``):
   ``GuardedFullyShardedDataParallel``: MMEngine 0.10.7's ``OptimWrapper`` clips with
   ``torch.nn.utils.clip_grad_norm_`` over the rank's own shards, i.e. by a per-rank norm
   instead of the full-model norm (``FSDP.clip_grad_norm_``, which the guarded wrapper uses).
+
+``configs/_base_/strategies/fsdp.py`` builds :class:`BIGFixFSDPStrategy`, MMEngine's
+``FSDPStrategy`` with its optimizer-state loading mended (``--resume`` of an FSDP run).
 """
 from typing import Any, List, Optional
 
 import torch.nn as nn
-from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS
+from mmengine._strategy.fsdp import FSDPStrategy
+from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS, STRATEGIES
+from torch.distributed.fsdp import FullyShardedDataParallel
 
 
 # MMEngine's root registry: MMFullyShardedDataParallel resolves auto_wrap_policy there.
@@ -39,12 +44,31 @@ def transformer_block_wrap_policy(module: nn.Module, recurse: bool, nonwrapped_n
     return True if recurse else isinstance(module, Block)
 
 
+@STRATEGIES.register_module()
+class BIGFixFSDPStrategy(FSDPStrategy):
+    """MMEngine's ``FSDPStrategy``, resumable on torch >= 2.1.
+
+    MMEngine 0.10.7 loads the optimizer state with
+    ``FSDP.optim_state_dict_to_load(state, model, optimizer)``, torch 2.0's argument
+    order; torch 2.1 made it ``(model, optim, optim_state_dict)``, so resuming an FSDP
+    run raised ``TypeError: unhashable type: 'dict'``. This passes them by name.
+    """
+
+    def load_optim_state_dict(self, state_dict: dict) -> None:
+        optim_state_dict = FullyShardedDataParallel.optim_state_dict_to_load(
+            model=self.model, optim=self.optim_wrapper.optimizer, optim_state_dict=state_dict)
+        self.optim_wrapper.load_state_dict(optim_state_dict)
+
+
 def is_fsdp_config(cfg: Any) -> bool:
-    """Whether ``cfg`` trains with MMEngine's ``FSDPStrategy`` (FlexibleRunner)."""
+    """Whether ``cfg`` trains with MMEngine's ``FSDPStrategy`` or a subclass (FlexibleRunner)."""
     strategy = cfg.get('strategy') or {}
-    kind = strategy.get('type') if isinstance(strategy, dict) else type(strategy).__name__
-    kind = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
-    return cfg.get('runner_type') is not None and kind == 'FSDPStrategy'
+    kind = strategy.get('type') if isinstance(strategy, dict) else type(strategy)
+    if isinstance(kind, str):
+        from bigfix_mm.registry import registered_class
+        kind = registered_class(STRATEGIES, kind)
+    return (cfg.get('runner_type') is not None and isinstance(kind, type)
+            and issubclass(kind, FSDPStrategy))
 
 
 def fsdp_problems(cfg: Any) -> List[str]:

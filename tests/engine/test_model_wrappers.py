@@ -135,3 +135,13 @@ def test_bf16_configs_build_no_loss_scaler(monkeypatch, config):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)
     assert not wrapper.loss_scaler.is_enabled()
+
+
+def test_mmengines_own_fsdp_strategy_is_still_an_fsdp_config(tmp_path):
+    from bigfix_mm.engine.fsdp import is_fsdp_config
+    cfg = fsdp_config(tmp_path)
+    assert cfg.strategy.type == 'BIGFixFSDPStrategy' and is_fsdp_config(cfg)
+    cfg.strategy.type = 'FSDPStrategy'
+    assert is_fsdp_config(cfg)
+    cfg.strategy.type = 'DeepSpeedStrategy'
+    assert not is_fsdp_config(cfg)

@@ -1,14 +1,14 @@
 """kill -9 during training, then --resume: the losses equal those of an uninterrupted run."""
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict
 
 import pytest
+
+from bigfix_mm.apis.gpu_kit.training import train_losses as losses
 
 from tests.conftest import REPO
 from tests.tools.test_dist_train import run_tool, subprocess_env
@@ -30,17 +30,6 @@ def resume_config(path: Path, work: Path, pause_at: int = -1, num_workers: int =
                                      flag_file=str(work / 'paused')))
     cfg.dump(str(path))
     return path
-
-
-def losses(work: Path) -> Dict[int, float]:
-    """step -> training loss over every run (timestamp folder) of a work dir."""
-    out = {}
-    for scalars in sorted(work.glob('*/vis_data/scalars.json')):
-        for line in scalars.read_text().splitlines():
-            record = json.loads(line)
-            if 'loss' in record:
-                out[record['step']] = record['loss']
-    return out
 
 
 def kill_after_checkpoint(config: Path, work: Path, env: dict, timeout: float = 300) -> None:

@@ -2,7 +2,7 @@
 # state sharded over the ranks. Add this file to a config's _base_ list, or switch an existing
 # config on the command line:
 #   bash tools/dist_train.sh configs/bigfix/bigfix_imagenet256.py 8 --cfg-options \
-#       runner_type=FlexibleRunner strategy.type=FSDPStrategy \
+#       runner_type=FlexibleRunner strategy.type=BIGFixFSDPStrategy \
 #       strategy.model_wrapper.type=GuardedFullyShardedDataParallel \
 #       strategy.model_wrapper.auto_wrap_policy.type=transformer_block_wrap_policy
 # Each transformer Block is one FSDP unit; the tied token embedding / output head and the
@@ -12,7 +12,8 @@
 # building): remove them from custom_hooks, e.g. --cfg-options custom_hooks=[]
 runner_type = 'FlexibleRunner'
 strategy = dict(
-    type='FSDPStrategy',
+    # MMEngine's FSDPStrategy, with --resume mended for torch >= 2.1 (bigfix_mm/engine/fsdp.py)
+    type='BIGFixFSDPStrategy',
     model_wrapper=dict(
         # MMFullyShardedDataParallel + nonfinite_loss + clipping by the full-model norm
         type='GuardedFullyShardedDataParallel',
