@@ -15,4 +15,4 @@ if [ "$#" -eq 0 ]; then set -- -m "not slow"; fi
 SPREAD=()
 if [ "$WORKERS" -gt 1 ]; then SPREAD=(-n "$WORKERS" --dist loadfile); fi
 exec "${VENV:-$ROOT/.venv}/bin/python" -m pytest -q -p no:cacheprovider --benchmark-disable \
-  "${SPREAD[@]}" tests "$@"
+  "${SPREAD[@]}" tests projects "$@"

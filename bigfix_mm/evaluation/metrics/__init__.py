@@ -1,4 +1,5 @@
 from .classifier_accuracy import ClassifierAccuracy
+from .composite_fd import CompositeFrechetDistance
 from .efficientnet_fd import EfficientNetFrechetDistance
 from .local_inception import (LocalFrechetInceptionDistance, LocalInceptionScore,
                               LocalPrecisionAndRecall)
@@ -6,7 +7,7 @@ from .token_prediction import TokenPredictionMetric
 from .vq_reconstruction import VQReconstructionMetric
 
 __all__ = [
-    'ClassifierAccuracy', 'EfficientNetFrechetDistance', 'LocalFrechetInceptionDistance',
-    'LocalInceptionScore', 'LocalPrecisionAndRecall', 'TokenPredictionMetric',
+    'ClassifierAccuracy', 'CompositeFrechetDistance', 'EfficientNetFrechetDistance',
+    'LocalFrechetInceptionDistance', 'LocalInceptionScore', 'LocalPrecisionAndRecall', 'TokenPredictionMetric',
     'VQReconstructionMetric'
 ]

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from bigfix_mm.errors import InputValueError
-from ..context import resolve_context
+from ..context import resolve_context, resolve_fixable
 from ..schedules import cosine_reveal_counts, halton_order, halton_reveal_counts
 
 REVEAL_ORDERS = ('halton', 'confidence')
@@ -177,7 +177,8 @@ class TokenSampler:
                  return_trace: bool = False,
                  context: Optional[torch.Tensor] = None,
                  context_frames: Optional[int] = None,
-                 context_mask: Optional[torch.Tensor] = None):
+                 context_mask: Optional[torch.Tensor] = None,
+                 fixable_mask: Optional[torch.Tensor] = None):
         """Generate token grids.
 
         Args:
@@ -188,12 +189,17 @@ class TokenSampler:
             return_trace: also return per-step ``placed`` / ``changed`` masks.
             context: given ids (B, T, H, W) int64, or only the first frames
                 (B, k, H, W); the positions given by ``context_frames`` or
-                ``context_mask`` start placed and are never revealed, fixed nor
-                changed.
+                ``context_mask`` start placed and are never revealed; they are
+                neither fixed nor changed, except where ``fixable_mask`` allows.
             context_frames: k, the first k frames of ``context`` are given.
             context_mask: (B, N) / (N,) bool, True at given positions, instead of
                 ``context_frames`` (the same count in every row). See
                 :func:`bigfix_mm.models.context.resolve_context`.
+            fixable_mask: (B, N) / (N,) bool, True at given positions that the
+                fixing policy may re-sample like placed ones (seam fixing in
+                editing, :func:`bigfix_mm.models.edit_masks.seam_band`); must lie
+                inside the given positions, the same count in every row. None:
+                given tokens never change.
 
         Returns:
             (B, T, H, W) int64 ids in [0, K); with ``return_trace`` a tuple
@@ -213,6 +219,7 @@ class TokenSampler:
 
         context_mask, context = resolve_context(grid, bsz, k, context, context_frames,
                                                 context_mask, device)  # (B, N) bool, (B, N) ids
+        fixable = resolve_fixable(fixable_mask, context_mask, grid, bsz, device)  # (B, N)
         num_free = num_tokens - (int(context_mask[0].sum()) if context_mask is not None else 0)
         counts = self.reveal_counts(num_free, steps)
         weights = self.cfg_weights(steps, cfg_scale)
@@ -238,6 +245,8 @@ class TokenSampler:
             placed = context_mask.clone()
         else:
             context_mask = torch.zeros_like(placed)
+        frozen = context_mask & ~fixable  # given positions no policy may change
+        num_fixable = int(fixable[0].sum())
         trace_placed, trace_changed, trace_ids = [], [], []
         labels = labels.long()
         null = torch.full_like(labels, transformer.num_classes)
@@ -264,11 +273,11 @@ class TokenSampler:
                 new = topk_mask(conf, n_new)
 
             if fixing[t] and self.fix == 'all':
-                fix = placed & ~context_mask
+                fix = placed & ~frozen
             elif fixing[t] and self.fix == 'low_confidence':
-                n_fix = int(self.fix_ratio * (counts[t - 1] if t else 0))
+                n_fix = int(self.fix_ratio * ((counts[t - 1] if t else 0) + num_fixable))
                 current = dist.log_prob(ids.clamp(max=k - 1))  # (B, N)
-                current = current.masked_fill(~placed | context_mask, float('inf'))
+                current = current.masked_fill(~placed | frozen, float('inf'))
                 fix = topk_mask(-current, n_fix)
             else:
                 fix = torch.zeros_like(placed)
