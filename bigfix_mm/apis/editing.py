@@ -14,7 +14,7 @@ A token is regenerated if any of its pixels is masked
 re-sample the given tokens within w tokens of the hole (an option beyond the
 authors' code, whose given tokens never change).
 """
-from typing import Optional, Sequence, Union
+from typing import Sequence, Union
 
 import numpy as np
 import torch

@@ -44,7 +44,7 @@ CELLS = [('maskgit', 'maskgit', 0), ('halton', 'halton', 0), ('fix_all', 'fix_al
          ('fix_low seam 2', 'fix_low', 2)]
 MASKS = {'box': 'central box 16x16 px (4x4 tokens)',
          'outpaint': 'everything outside the central 24x24 px regenerated (the outer ring)',
-         'free-form': "free-form brush strokes (MMagic's ff masks, widths 3-6 px)"}
+         'free-form': "brush strokes (MMagic's ff masks, widths 3-6 px)"}
 # metric -> (column title, lower is better, format)
 METRICS = {'fd': ('FD', True, '{:.2f}'), 'mae': ('MAE', True, '{:.4f}'),
            'psnr': ('PSNR dB', False, '{:.2f}'), 'ssim': ('SSIM', False, '{:.4f}'),
@@ -242,8 +242,8 @@ def write_page(args, argv: Sequence[str], results: Dict[str, dict], grid_rel: st
         f'{args.replicates} paired bootstrap replicates over images, 95%; a direction is '
         'stated only where the interval excludes zero. Model: '
         f'`{args.checkpoint}` (`{args.config}`). Every cell edits the same images with the '
-        'same masks, labels and seed; the composite keeps the original pixels wherever no '
-        'token changed. The samplers use the config\'s steps and guidance (a hole of n < '
+        'same masks, labels and seed; the composite keeps the original pixels outside the '
+        'mask wherever no token changed. The samplers use the config\'s steps and guidance (a hole of n < '
         'steps tokens takes n steps).', '',
         'Metrics: **FD** Fréchet distance of the composites in EfficientNet-Lite0 features at '
         f'{args.fd_image_size} px (the fixing study\'s metric; lower is better); MMagic\'s '
@@ -254,7 +254,9 @@ def write_page(args, argv: Sequence[str], results: Dict[str, dict], grid_rel: st
         'border of the edited region in the composite - the same on the real image|, in 8-bit '
         'levels (lower: the edit blends in as the real image does). *outside mask replaced*: '
         'share of the pixels outside the mask that seam fixing replaced; *ms / image*: '
-        'wall time of the edit.', '',
+        f'wall time of the edit. The FD of {args.num} composites in 1280-d features is '
+        'dominated by its small-sample bias, and so are its bootstrap replicates (a '
+        'resample repeats images): read its intervals as rough.', '',
         'Seam fixing (`seam=w`) lets the fixing sampler re-sample the given tokens within w '
         'tokens of the hole; the authors\' code has no such option (their given tokens are '
         'never changed, as here with w = 0). On an 8x8 token grid, seam 2 around the central '
@@ -281,10 +283,13 @@ def write_page(args, argv: Sequence[str], results: Dict[str, dict], grid_rel: st
         '## What the measurements say', '',
         '**Does fixing help editing?** ' + paragraph(per_kind_rows, 'fixing'), '',
         '**Does seam fixing help?** ' + paragraph(per_kind_rows, 'seam'), '',
-        '**At what cost?** Fixing costs no extra forward pass: the wall time per image of '
-        'fix_low against halton was ' + ', '.join(
+        '**At what cost?** Fixing costs no extra forward pass: every sampler makes `steps` '
+        'transformer calls (one doubled batch each with guidance) and fixing re-uses their '
+        'logits. The wall times in the tables (fix_low against halton: ' + ', '.join(
             f'{cost[k]["fix_low"]:.0f} vs {cost[k]["halton"]:.0f} ms ({k})' for k in cost)
-        + '. Seam fixing replaces pixels outside the mask: on average '
+        + ') were taken one cell after the other on a shared machine whose load varied, so '
+        'their differences are load, not method. Seam fixing replaces pixels outside the '
+        'mask: on average '
         + ', '.join(f'{replaced[k]["fix_low seam 1"]:.1f}% (seam 1) and '
                     f'{replaced[k]["fix_low seam 2"]:.1f}% (seam 2) ({k})' for k in replaced)
         + ' of the pixels outside the mask, which MAE inside the mask does not see and PSNR / '
