@@ -7,12 +7,12 @@ import os
 
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
-from .utils.cli import known_warnings_ignored  # noqa: E402
+from bigfix_mm.utils.cli import known_warnings_ignored  # noqa: E402
 
 with known_warnings_ignored():  # the stack's import-time deprecation notices (scoped)
-    from . import apis, datasets, engine, models  # noqa: E402,F401
+    from bigfix_mm import apis, datasets, engine, models  # noqa: E402,F401
     try:  # generative metrics subclass mmagic.evaluation's, which needs mmcv's compiled ops
-        from . import evaluation  # noqa: E402,F401
+        from bigfix_mm import evaluation  # noqa: E402,F401
     except ImportError as _err:  # a missing external package only: models, samplers and
         if str(_err.name or '').startswith('bigfix_mm'):  # tools/benchmark.py still work
             raise

@@ -18,3 +18,16 @@ class InputValueError(InputError, ValueError):
 
 class DataNotFoundError(InputError, FileNotFoundError):
     """A data set was not found in any of the places it may be."""
+
+
+class DiskFullError(InputError, OSError):
+    """A write ran out of space; the message names the file, the free space and what
+    is still intact."""
+
+
+class InputTypeError(InputError, TypeError):
+    """A file or field holds values of the wrong type (e.g. float token ids)."""
+
+
+class OutputExistsError(InputError, FileExistsError):
+    """An output folder already holds other results; the message says how to proceed."""

@@ -102,8 +102,8 @@ def assert_codes_like(tokenizer, autoencoder) -> None:
 # the Runner-level tests' config: synthetic images, no data on disk (tools launched in a
 # subprocess get it, or a dump of small_cfg, as CONFIG); a work dir holds its dump as
 # SMALL_CONFIG.name
-SMALL_CONFIG = REPO / 'configs' / 'bigfix_synthetic_shapes.py'
-CIFAR_QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
+SMALL_CONFIG = REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_shapes.py'
+CIFAR_QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
 
 
 _RUN_NUMBERS = itertools.count()
@@ -148,11 +148,10 @@ def small_cifar_cfg(work_dir: Path, max_iters: int = 4) -> Config:
 TOOLS = REPO / 'tools'
 
 
-def _load_module(name: str, path: Path, package: bool = False) -> ModuleType:
-    """Import ``path`` once as module ``name`` (a package when ``package``)."""
+def _load_module(name: str, path: Path) -> ModuleType:
+    """Import ``path`` once as module ``name``."""
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, path, submodule_search_locations=[str(path.parent)] if package else None)
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -160,26 +159,32 @@ def _load_module(name: str, path: Path, package: bool = False) -> ModuleType:
 
 
 def load_tool(name: str) -> ModuleType:
-    """The module of ``tools/<name>.py``, loaded once as ``tools_<name>`` without
-    running its command line: the one way tests reach a tool's functions and ``main``."""
-    return _load_module(f'tools_{name}', TOOLS / f'{name}.py')
+    """The module of ``tools/<name>.py`` (``name`` may hold a sub-folder, e.g.
+    ``model_converters/convert_taming``), loaded once as ``tools_<name>`` without running
+    its command line: the one way tests reach a tool's functions and ``main``."""
+    return _load_module('tools_' + name.replace('/', '_'), TOOLS / f'{name}.py')
 
 
 def tool_exit_status(name: str, argv: list) -> int:
     """Run ``tools/<name>.py``'s command line in this process as its ``__main__`` does
     (through ``run_tool``: an input error is printed as one block, status 2); the exit
-    status, 0 when ``main`` returns."""
+    status: ``main``'s int result (the tools that ``sys.exit`` it), else 0 when it returns."""
     from bigfix_mm.utils.cli import run_tool
     tool = load_tool(name)
     try:
-        run_tool(lambda: tool.main(argv))
+        result = run_tool(lambda: tool.main(argv))
     except SystemExit as exit_:
         return exit_.code
-    return 0
+    return result if isinstance(result, int) else 0
 
 
-# The packages of tools/ (the fixing study's modules) import under their own names, as they
-# do for the tools run from tools/ (`from fixing_study.cells import make_cells`), without
-# putting tools/ itself on the path, where its test.py and train.py would shadow other modules.
-for _init in sorted(TOOLS.glob('*/__init__.py')):
-    _load_module(_init.parent.name, _init, package=True)
+def input_error_block(stderr: str) -> str:
+    """The one block ``run_tool`` prints for an input error, taken from a tool's stderr
+    (asserted: exactly one such block, at the end, and no traceback anywhere)."""
+    import re
+    assert 'Traceback' not in stderr, stderr[-3000:]
+    headers = re.findall(r'^error \(\w+\):$', stderr, flags=re.M)
+    assert len(headers) == 1, stderr[-3000:]
+    block = stderr[stderr.rindex(headers[0]):]
+    assert block.rstrip().endswith('(--debug or BIGFIX_DEBUG=1 shows the traceback)'), block
+    return block

@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import PARAM_SCHEDULERS
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 PEAK = 1e-4
 
@@ -33,7 +33,7 @@ def lrs_at(cfg: Config, iters, scale: int = 1) -> dict:
 
 
 def test_imagenet_schedule_holds_the_peak_then_decays_over_the_last_tenth():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'))
     max_iters = cfg.train_cfg.max_iters
     assert cfg.param_scheduler[1].begin == 0.9 * max_iters and cfg.param_scheduler[1].end == max_iters
     scale = 100  # 1M iterations -> 10k: the same curve, 100x fewer steps
@@ -59,8 +59,8 @@ def test_plain_cosine_is_kept_as_the_alternative():
 
 
 def test_paper_configs_sample_like_the_authors_and_use_dropout():
-    big = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256.py'))
+    big = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'))
     assert big.model.transformer.dropout == 0.1 and big.model.sampler.fix == 'all'
-    tune = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256_finetune_halton.py'))
+    tune = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256_finetune_halton.py'))
     assert tune.load_from and tune.model.injection.injection_prob == 0.2
     assert tune.param_scheduler[1].begin == 0.9 * tune.train_cfg.max_iters

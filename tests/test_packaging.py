@@ -5,7 +5,7 @@ from importlib import metadata
 
 from packaging.requirements import Requirement
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 NOT_DECLARED = {'mmcv', 'mmagic'}  # installed by tools/setup_env.sh (ops build, --no-deps)
 

@@ -18,7 +18,7 @@ import bigfix_mm  # noqa: F401  (registers everything)
 import bigfix_mm.registry as bigfix_registry
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
 
-from .evaluation.random_inception import write_random_inception
+from tests.evaluation.random_inception import write_random_inception
 
 # The registries bigfix_mm exposes, plus the MMEngine ones it registers into directly
 # (model wrappers, FSDP wrap policies); deduplicated by identity.

@@ -22,20 +22,17 @@ ops, no ``mmagic.models`` / ``mmagic.evaluation``).
 import argparse
 import json
 import os
-import os.path as osp
-import sys
 from typing import List, Optional
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
 import torch  # noqa: E402
 
-from bigfix_mm.models.heads import MaskedBitHead  # noqa: E402
+from bigfix_mm.models.editors.bigfix.heads import MaskedBitHead  # noqa: E402
 
-from bigfix_mm.utils.benchmark import (DTYPES, SAMPLER_PRESETS, bench_sampling,  # noqa: E402
+from bigfix_mm.apis.benchmark import (DTYPES, SAMPLER_PRESETS, bench_sampling,  # noqa: E402
                                        bench_training, head_costs, parse_size)
 
 

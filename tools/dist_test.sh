@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Multi-process evaluation with torchrun and MMEngine's pytorch launcher.
+# Multi-process evaluation with torchrun and MMEngine's pytorch launcher (tools/dist_train.sh
+# running tools/test.py).
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) as for tools/dist_train.sh.
 set -euo pipefail
@@ -7,14 +8,5 @@ CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON=${PYTHON:-python}
-export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+BIGFIX_TOOL=test exec bash "$(dirname "${BASH_SOURCE[0]}")/dist_train.sh" "$CONFIG" "$GPUS" \
+    "$CHECKPOINT" "$@"

@@ -24,11 +24,11 @@ from PIL import Image  # noqa: E402
 
 from bigfix_mm.apis import edit, init_model  # noqa: E402
 from bigfix_mm.errors import InputValueError  # noqa: E402
-from bigfix_mm.models.edit_masks import box_mask  # noqa: E402
-from bigfix_mm.models.editing import check_edit_inputs, resolve_sampler  # noqa: E402
-from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS  # noqa: E402
-from bigfix_mm.utils.edit_figures import labelled_grid, masked_input  # noqa: E402
-from bigfix_mm.utils.images import save_png, to_uint8  # noqa: E402
+from bigfix_mm.core.edit_masks import box_mask  # noqa: E402
+from bigfix_mm.models.editors.bigfix.editing import check_edit_inputs, resolve_sampler  # noqa: E402
+from bigfix_mm.models.editors.bigfix.sampler.presets import SAMPLER_PRESETS  # noqa: E402
+from bigfix_mm.visualization.edit_figures import labelled_grid, masked_input  # noqa: E402
+from bigfix_mm.visualization.images import save_png, to_uint8  # noqa: E402
 
 MODES = ('inpaint', 'outpaint', 'box')
 

@@ -27,22 +27,21 @@ frame grid per setting under ``--out``.
 """
 import argparse
 import json
-import os.path as osp
 import sys
 import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bigfix_mm.core.sampling import balanced_labels  # noqa: E402
 from bigfix_mm.evaluation import video as V  # noqa: E402
-from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
-from bigfix_mm.utils.files import write_text_atomic  # noqa: E402
+from bigfix_mm.models.editors.bigfix.sampler.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
+from bigfix_mm.core.files import write_text_atomic  # noqa: E402
 
 REF_SPLITS = ('test', 'val')  # --ref-split auto: the first of these with video files
 
@@ -105,8 +104,8 @@ def pick_ref_split(cfg, args) -> Optional[str]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     from bigfix_mm.apis import encode_clips, generate, init_model, reconstruct_clips
-    from bigfix_mm.utils.images import save_png
-    from bigfix_mm.utils.video import clips_to_uint8, make_video_grid_uint8
+    from bigfix_mm.visualization.images import save_png
+    from bigfix_mm.visualization.video import clips_to_uint8, make_video_grid_uint8
 
     model = init_model(args.config, args.checkpoint, device=args.device, use_ema=not args.no_ema)
     cfg = model.cfg
@@ -117,7 +116,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pixel_context = (k or 0) * per_token_frame  # given pixel frames
     if args.i3d:  # refuse before anything is loaded or sampled
         V.check_fvd_frames(model.grid[0] * per_token_frame, pixel_context)
-    labels = torch.arange(args.num) % model.num_classes
+    labels = balanced_labels(args.num, model.num_classes)
     real = V.real_clips(cfg, args.real_split, labels.numpy())
     synthetic = V.raw_dataset_cfg(cfg, args.real_split)['type'] == 'SyntheticMovingShapes'
     features = None if args.no_fd else V.default_frame_features(args.device, args.fd_size)

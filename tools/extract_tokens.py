@@ -13,7 +13,7 @@ CONFIG names the tokenizer and the image datasets, by split::
 
 Datasets yield ``img`` ((H, W, 3) uint8 RGB, one size per dataset) and ``gt_label``;
 video datasets yield ``frames`` ((T, H, W, 3)) instead and need a video tokenizer
-(``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix_ucf101.py).
+(``PerFrameTokenizer``), giving (N, t, h, w) tokens (see configs/bigfix/bigfix_ucf101.py).
 DIR receives ``tokens.npy`` ((N, h, w) uint16 / int32 / uint32 / int64 by codebook size, written through a memory map),
 ``labels.npy`` and ``meta.json``. With ``--flip`` every image is also encoded
 mirrored: row 2i is image i, row 2i+1 its horizontal flip.
@@ -26,12 +26,10 @@ reconstruction of the source images. The work is done by
 :mod:`bigfix_mm.datasets.token_extraction`; this is its front end.
 """
 import argparse
-import os.path as osp
+import shlex
 import sys
-from pathlib import Path
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
@@ -40,6 +38,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from bigfix_mm.datasets.token_extraction import extract, verify  # noqa: E402
+from bigfix_mm.core.checkpoint import resolve_checkpoint  # noqa: E402
+from bigfix_mm.engine.config_files import load_config  # noqa: E402
 
 
 # -------------------------------------------------------------------- building
@@ -61,25 +61,13 @@ def build_from_config(cfg: Config, split: str, checkpoint: Optional[str] = None,
                        "type=..., ...)) to the config.")
     tok_cfg = tok.to_dict() if hasattr(tok, 'to_dict') else dict(tok)
     if checkpoint is not None:
-        tok_cfg['checkpoint'] = resolve_checkpoint(checkpoint)
+        tok_cfg['checkpoint'] = str(resolve_checkpoint(checkpoint))
     data_cfg = datasets[split].to_dict() if hasattr(datasets[split], 'to_dict') else dict(datasets[split])
     if limit is not None:
         data_cfg['indices'] = int(limit)
     tokenizer = MODELS.build(tok_cfg)
     dataset = DATASETS.build(data_cfg)
     return tokenizer, dataset, dict(tokenizer=tok_cfg, dataset=data_cfg, split=split)
-
-
-def resolve_checkpoint(path: str) -> str:
-    """A checkpoint file, or an MMEngine work dir whose ``last_checkpoint`` names one."""
-    p = Path(path)
-    if p.is_dir():
-        last = p / 'last_checkpoint'
-        if not last.is_file():
-            raise FileNotFoundError(f'--checkpoint {path} is a folder without `last_checkpoint`: '
-                                    'pass the checkpoint file (e.g. WORK_DIR/iter_2000.pth).')
-        return last.read_text().strip()
-    return str(p)
 
 
 # ------------------------------------------------------------------------- CLI
@@ -94,7 +82,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='images per resumable chunk (must stay the same when resuming)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--checkpoint', default=None,
-                   help='tokenizer weights, or a training work dir (its last checkpoint); '
+                   help='tokenizer weights, or a training work dir (its newest checkpoint); '
                    'overrides the config')
     p.add_argument('--num-workers', type=int, default=1, help='image decoding processes')
     p.add_argument('--limit', type=int, default=None, help='only the first N images')
@@ -107,14 +95,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     tokenizer, dataset, description = build_from_config(cfg, args.split, args.checkpoint, args.limit)
-    stats = extract(tokenizer, dataset, args.out, description, flip=args.flip,
-                    batch_size=args.batch_size, chunk_size=args.chunk_size, device=args.device,
-                    num_workers=args.num_workers, overwrite=args.overwrite,
-                    progress=not args.no_progress)
+    given = [a for a in (sys.argv[1:] if argv is None else argv) if a != '--overwrite']
+    command = shlex.join(['python', 'tools/extract_tokens.py', *given])
+    try:
+        stats = extract(tokenizer, dataset, args.out, description, flip=args.flip,
+                        batch_size=args.batch_size, chunk_size=args.chunk_size,
+                        device=args.device, num_workers=args.num_workers,
+                        overwrite=args.overwrite, progress=not args.no_progress, command=command)
+    except KeyboardInterrupt:
+        print(f'extraction into {args.out} interrupted; the finished chunks are kept. Resume '
+              f'it with the same command: {command}', file=sys.stderr, flush=True)
+        return 130
     if stats['images']:
         print(f"encoded {stats['images']} images in {stats['seconds']:.1f} s "
               f"({stats['images_per_s']:.1f} images/s, {'with' if args.flip else 'no'} flip) "

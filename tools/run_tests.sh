@@ -2,7 +2,7 @@
 # The project's test command (the README's second command runs it after setup).
 #   bash tools/run_tests.sh            # default suite (slow tests excluded)
 #   bash tools/run_tests.sh -m slow    # only the slow ones
-# Test files are spread over BIGFIX_TEST_WORKERS processes (pytest-xdist; default: the CPU
+# Collects tests/ and each project's tests (projects/*/tests). Test files are spread over BIGFIX_TEST_WORKERS processes (pytest-xdist; default: the CPU
 # count, at most 4), one torch thread each; a file's tests share one process and its
 # fixtures. BIGFIX_TEST_WORKERS=1 runs everything in this process.
 set -euo pipefail

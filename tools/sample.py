@@ -3,7 +3,7 @@
     python tools/sample.py CONFIG CHECKPOINT --num 64 --steps 16 \
         --sampler fix_low --cfg 1.0 --seed 0 --out samples/
 
-``--sampler`` names a preset of ``bigfix_mm/models/samplers/presets.py`` (maskgit,
+``--sampler`` names a preset of ``bigfix_mm/models/editors/bigfix/sampler/presets.py`` (maskgit,
 halton, fix_all, fix_low, maskgit_fix_low); without it the config's
 ``model.sampler`` samples. ``--steps`` / ``--cfg`` default to the config's sampler.
 
@@ -13,22 +13,19 @@ per clip plus ``grid.png`` (a row of frames per clip) and ``grid.gif``;
 ``--context-split`` dataset (frame prediction), keeping those frames unchanged.
 """
 import argparse
-import os.path as osp
-import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
 import torch  # noqa: E402
 
 from bigfix_mm.apis import context_clips, generate, init_model  # noqa: E402
-from bigfix_mm.models.samplers.presets import (FIXING_TWINS, SAMPLER_PRESETS,  # noqa: E402
+from bigfix_mm.models.editors.bigfix.sampler.presets import (FIXING_TWINS, SAMPLER_PRESETS,  # noqa: E402
                                                sampler_config)
-from bigfix_mm.utils.images import make_grid_uint8, save_png, to_uint8  # noqa: E402
-from bigfix_mm.utils.video import write_clips  # noqa: E402
+from bigfix_mm.visualization.images import make_grid_uint8, save_png, to_uint8  # noqa: E402
+from bigfix_mm.visualization.video import write_clips  # noqa: E402
 
 
 LOW_CONFIDENCE = [n for n, c in SAMPLER_PRESETS.items() if c.get('fix') == 'low_confidence']

@@ -1,21 +1,7 @@
 #!/usr/bin/env bash
-# Evaluation on a Slurm cluster: one task per GPU, MMEngine's slurm launcher.
+# Evaluation on a Slurm cluster: one task per GPU, MMEngine's slurm launcher
+# (tools/slurm_train.sh running tools/test.py; the same GPUS, GPUS_PER_NODE, CPUS_PER_TASK
+# and SRUN_ARGS).
 #   GPUS=8 bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args]
 set -euo pipefail
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
-shift 4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON=${PYTHON:-python}
-export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-# shellcheck disable=SC2086
-srun -p "$PARTITION" --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 $SRUN_ARGS \
-    "$PYTHON" -u "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher slurm "$@"
+BIGFIX_TOOL=test exec bash "$(dirname "${BASH_SOURCE[0]}")/slurm_train.sh" "$@"

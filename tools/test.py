@@ -5,25 +5,24 @@
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [args]
 
 A checkpoint trained with EMAHook is evaluated with its EMA weights (MMEngine
-saves them as the checkpoint's ``state_dict``).
+saves them as the checkpoint's ``state_dict``). CHECKPOINT may be a work dir (its
+newest checkpoint); it must fit the config's model key for key and shape for shape.
 """
 import argparse
 import os
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+from typing import Optional, Sequence
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 import bigfix_mm  # noqa: E402,F401  (registers components)
+from bigfix_mm.engine.config_files import load_config  # noqa: E402
 from bigfix_mm.engine.launch import (LAUNCHERS, build_runner, default_work_dir, finish_launch,  # noqa: E402
                                      prepare_launch)
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a BIGFix model')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -31,16 +30,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--launcher', choices=LAUNCHERS, default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def main() -> None:
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.load_from = args.checkpoint
     cfg.resume = False

@@ -7,15 +7,12 @@ Each row of ``sampling_strip.png`` is one sample: the grid after every step
 (hatched grey = still masked; blue outline = placed this step; pink outline = changed
 by fixing this step), then the final images of the fixing sampler and of the
 same sampler without fixing, under the same seed. ``sampling.gif`` plays the
-steps. ``--sampler`` names a preset of ``bigfix_mm/models/samplers/presets.py``
-(default: the config's ``model.sampler``). Drawing: bigfix_mm/utils/sampling_figures.py.
+steps. ``--sampler`` names a preset of ``bigfix_mm/models/editors/bigfix/sampler/presets.py``
+(default: the config's ``model.sampler``). Drawing: bigfix_mm/visualization/sampling_figures.py.
 """
 import argparse
-import os.path as osp
-import sys
 from pathlib import Path
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 from bigfix_mm.utils.cli import run_tool  # noqa: E402  (first: quiet start-up)
 
@@ -23,9 +20,10 @@ import torch  # noqa: E402
 
 from bigfix_mm.apis import init_model  # noqa: E402
 from bigfix_mm.errors import InputError, InputValueError  # noqa: E402
-from bigfix_mm.models.samplers.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
-from bigfix_mm.utils.images import save_png  # noqa: E402
-from bigfix_mm.utils.sampling_figures import save_gif, visualize_sampling  # noqa: E402
+from bigfix_mm.models.editors.bigfix.sampler.presets import SAMPLER_PRESETS, sampler_config  # noqa: E402
+from bigfix_mm.visualization.images import save_png  # noqa: E402
+from bigfix_mm.visualization.sampling_figures import visualize_sampling  # noqa: E402
+from bigfix_mm.visualization.video import save_gif  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,7 +68,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_png(strip, out / 'sampling_strip.png')
-    save_gif(frames, out / 'sampling.gif')
+    save_gif(frames, out / 'sampling.gif', fps=1000 / 700, last_ms=2500)
     print(f'wrote {out / "sampling_strip.png"} and {out / "sampling.gif"}')
 
 

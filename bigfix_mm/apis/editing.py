@@ -10,7 +10,7 @@
 - class edit: the masked region regenerated under another label.
 
 A token is regenerated if any of its pixels is masked
-(:mod:`bigfix_mm.models.edit_masks`); ``seam=w`` lets a fixing sampler also
+(:mod:`bigfix_mm.core.edit_masks`); ``seam=w`` lets a fixing sampler also
 re-sample the given tokens within w tokens of the hole (an option beyond the
 authors' code, whose given tokens never change).
 """
@@ -19,8 +19,8 @@ from typing import Sequence, Union
 import numpy as np
 import torch
 
-from bigfix_mm.models.editing import (EditOutput, SamplerSpec, check_edit_inputs, edit_batch,
-                                      resolve_sampler)
+from bigfix_mm.models.editors.bigfix.editing import (EditOutput, SamplerSpec, check_edit_inputs,
+                                                     edit_batch, resolve_sampler)
 
 def _as_tensor(value, dtype=None) -> torch.Tensor:
     return torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value,
@@ -53,7 +53,7 @@ def edit(model: torch.nn.Module,
         **sampler_kwargs: sampler overrides (steps, cfg_scale, ...).
 
     Returns:
-        :class:`~bigfix_mm.models.editing.EditOutput` (CPU): ``composite``,
+        :class:`~bigfix_mm.models.editors.bigfix.editing.EditOutput` (CPU): ``composite``,
         ``decoded``, ``region``, ``hole``, ``band``, ``tokens``, ``ids``. The same
         seed, inputs and batch size give the same output.
     """

@@ -5,9 +5,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.registry import MODELS
-from bigfix_mm.utils.state_dict import mmengine_state_dict
+from bigfix_mm.core.checkpoint import (CheckpointError, check_loadable, load_checkpoint_file,
+                                       mmengine_state_dict)
 
 
 def init_model(config: Union[str, Config],
@@ -19,20 +19,28 @@ def init_model(config: Union[str, Config],
     MMEngine's ``EMAHook`` saves the EMA weights as the checkpoint's
     ``state_dict`` and the raw weights under ``ema_state_dict`` (``module.*``),
     so ``use_ema=True`` loads ``state_dict`` and ``use_ema=False`` the raw ones.
-    Loading never executes code (``weights_only`` with MMEngine's types allowed).
+    Loading never executes code (``weights_only`` with MMEngine's types allowed) and is
+    strict (:func:`~bigfix_mm.core.checkpoint.check_loadable`); ``checkpoint`` may be
+    a work dir (its newest checkpoint). Every key of ``cfg.model`` must be read by the
+    component it configures (:func:`~bigfix_mm.engine.config_keys.model_key_problems`).
     """
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    from bigfix_mm.engine.config_files import load_config
+    cfg = load_config(config) if isinstance(config, str) else config
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     import bigfix_mm  # noqa: F401  (register components)
-    from bigfix_mm.engine.config_checks import resolve_config
+    from bigfix_mm.engine.config_checks import ConfigError, resolve_config
+    from bigfix_mm.engine.config_keys import model_key_problems
+    problems = model_key_problems(cfg)  # a typo'd model key, before anything is built
+    if problems:
+        raise ConfigError.listing(problems)
     resolve_config(cfg)  # the data side of model.cfg reads the model's facts
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
         state = mmengine_state_dict(ckpt, use_ema) if isinstance(ckpt, dict) else None
         if state is None:
-            raise ValueError(f'{checkpoint} is not an MMEngine checkpoint (no state_dict): '
-                             'convert it first (tools/convert_*.py).')
+            raise CheckpointError(f'{checkpoint} is not an MMEngine checkpoint (no state_dict): '
+                                  'convert it first (tools/model_converters/convert_*.py).')
         state = {k[len('module.'):] if k.startswith('module.') else k: v
                  for k, v in state.items()}
         load_model_state(model, state, source=str(checkpoint))
@@ -41,18 +49,11 @@ def init_model(config: Union[str, Config],
 
 
 def load_model_state(model: torch.nn.Module, state: dict, source: str = 'checkpoint') -> None:
-    """Load ``state`` strictly, except that a frozen tokenizer which loaded its own
-    weights file (``tokenizer.checkpoint`` in the config) may be absent from it,
-    as in checkpoints converted from other codes (tools/convert_halton_maskgit.py)."""
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    tokenizer = getattr(model, 'tokenizer', None)
-    if getattr(tokenizer, 'checkpoint', None) is not None:
-        missing = [k for k in missing if not k.startswith('tokenizer.')]
-    if missing or unexpected:
-        raise ValueError(
-            f'{source} does not match the config\'s model: missing keys ({len(missing)}) '
-            f'{missing[:5]}, unexpected keys ({len(unexpected)}) {unexpected[:5]}. Use the config '
-            'the checkpoint was trained (or converted) for.')
+    """Load ``state`` strictly (:func:`~bigfix_mm.core.checkpoint.check_loadable`: a
+    frozen tokenizer which loaded its own weights file may be absent, as in checkpoints
+    converted from other codes by tools/model_converters/convert_halton_maskgit.py)."""
+    check_loadable(model, state, source)
+    model.load_state_dict(state, strict=False)
 
 
 @torch.no_grad()

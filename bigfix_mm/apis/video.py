@@ -36,7 +36,7 @@ def reconstruct_clips(model: torch.nn.Module, frames, batch_size: int = 16) -> n
 
     (N, T, H, W, 3) uint8 RGB -> (N, T, H, W, 3) uint8 RGB.
     """
-    from bigfix_mm.utils.video import clips_to_uint8
+    from bigfix_mm.visualization.video import clips_to_uint8
     tokens = encode_clips(model, frames, batch_size)
     return np.concatenate([
         clips_to_uint8(model.decode(tokens[i:i + batch_size].to(model.device)).cpu())

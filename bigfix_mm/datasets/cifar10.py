@@ -26,7 +26,7 @@ from PIL import Image
 
 from bigfix_mm.errors import DataNotFoundError, InputError
 from bigfix_mm.registry import DATASETS
-from .paths import data_root_candidates
+from bigfix_mm.datasets.paths import data_root_candidates
 
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse',
                    'ship', 'truck')

@@ -15,7 +15,7 @@ from mmengine.dataset import BaseDataset
 
 from bigfix_mm.errors import InputValueError
 from bigfix_mm.registry import DATASETS
-from .synthetic_video import PALETTE, SHAPES, shape_mask
+from bigfix_mm.datasets.synthetic_video import PALETTE, SHAPES, shape_mask
 
 COLOURS = ('red', 'green', 'blue')  # PALETTE[0], PALETTE[1], PALETTE[2]
 SHAPES_CLASSES = tuple(f'{c}-{s}' for s in SHAPES for c in COLOURS)

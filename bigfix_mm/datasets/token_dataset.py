@@ -16,12 +16,28 @@ import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
 
-from bigfix_mm.models.schedules import as_grid3d
+from bigfix_mm.core.schedules import as_grid3d
+from bigfix_mm.errors import DataNotFoundError, InputTypeError, InputValueError
 from bigfix_mm.registry import DATASETS
-from bigfix_mm.utils.files import write_text_atomic
-from bigfix_mm.utils.tokens import check_token_range
+from bigfix_mm.core.files import write_text_atomic
+from bigfix_mm.core.tokens import check_token_range
 
 TOKEN_FILES = ('tokens.npy', 'labels.npy', 'meta.json')
+PROGRESS = 'progress.json'  # an extraction's finished chunks (and its command), until it ends
+
+
+def unfinished_extraction(root: Path) -> Optional[str]:
+    """What to tell about ``root`` when its ``progress.json`` shows an extraction that did
+    not finish (None when there is none): how far it got and the command resuming it."""
+    try:
+        state = json.loads((Path(root) / PROGRESS).read_text())
+    except (OSError, ValueError):
+        return None
+    command = state.get('command') or 'the tools/extract_tokens.py command that wrote it'
+    return (f'TokenDataset: the token extraction into {root} did not finish '
+            f"({len(state.get('done', []))} of {state.get('n_chunks', '?')} chunks done; "
+            f'meta.json is written at the end). Run the same command again to resume it: '
+            f'{command}')
 
 
 def token_dtype(codebook_size: int) -> np.dtype:
@@ -70,20 +86,23 @@ class TokenDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         for name in TOKEN_FILES:
             if not (self.root / name).is_file():
-                raise FileNotFoundError(
-                    f'TokenDataset: {self.root / name} is missing; data_root must hold '
-                    f'{TOKEN_FILES} (written by tools/extract_tokens.py).')
+                raise DataNotFoundError(unfinished_extraction(self.root) or
+                                        f'TokenDataset: {self.root / name} is missing; data_root '
+                                        f'must hold {TOKEN_FILES} (written by '
+                                        'tools/extract_tokens.py).')
         self.meta = json.loads((self.root / 'meta.json').read_text())
         try:
             self.tokens = np.load(self.root / 'tokens.npy', mmap_mode='r')
         except ValueError as err:
-            raise ValueError(f'TokenDataset: {self.root / "tokens.npy"} is truncated or corrupt '
-                             f'({err}); re-run tools/extract_tokens.py.') from err
+            raise InputValueError(
+                f'TokenDataset: {self.root / "tokens.npy"} is truncated or corrupt '
+                f'({err}); re-run tools/extract_tokens.py.') from err
         try:
             labels = np.load(self.root / 'labels.npy')
         except ValueError as err:
-            raise ValueError(f'TokenDataset: {self.root / "labels.npy"} is truncated or corrupt '
-                             f'({err}); re-run tools/extract_tokens.py.') from err
+            raise InputValueError(
+                f'TokenDataset: {self.root / "labels.npy"} is truncated or corrupt '
+                f'({err}); re-run tools/extract_tokens.py.') from err
         self._validate(labels)
         self.labels = labels.astype(np.int64)
         return [dict(gt_label=int(label), token_index=i) for i, label in enumerate(self.labels)]
@@ -92,40 +111,48 @@ class TokenDataset(BaseDataset):
         meta, exp, root = self.meta, self.expected, self.root
         k = meta.get('codebook_size')
         if exp['codebook_size'] is not None and k != exp['codebook_size']:
-            raise ValueError(
+            raise InputValueError(
                 f'TokenDataset: codebook_size mismatch: {root}/meta.json says codebook_size={k} '
                 f"but the config expects codebook_size={exp['codebook_size']} (in a BIGFix "
                 'config: model.transformer.codebook_size, or model.tokenizer\'s codebook). '
                 'Make it the tokens\' codebook, or re-extract the tokens.')
         grid = tuple(meta.get('grid', ()))
         if exp['grid'] is not None and as_grid3d(grid) != as_grid3d(exp['grid']):
-            raise ValueError(f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '
-                             f"config expects grid={list(exp['grid'])}.")
+            raise InputValueError(
+                f'TokenDataset: grid mismatch: meta.json grid={list(grid)} but the '
+                f"config expects grid={list(exp['grid'])}.")
         if exp['num_classes'] is not None and meta.get('num_classes') not in (None, exp['num_classes']):
-            raise ValueError(f"TokenDataset: num_classes mismatch: meta.json says "
-                             f"{meta.get('num_classes')}, the config {exp['num_classes']}.")
+            raise InputValueError(
+                f"TokenDataset: num_classes mismatch: meta.json says "
+                f"{meta.get('num_classes')}, the config {exp['num_classes']}.")
         if not np.issubdtype(self.tokens.dtype, np.integer):
-            raise TypeError(f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
-                            'must be integers (uint16 / uint32 / int32 / int64).')
+            raise InputTypeError(
+                f'TokenDataset: tokens.npy has dtype {self.tokens.dtype}; token ids '
+                'must be integers (uint16 / uint32 / int32 / int64).')
         shape = tuple(self.tokens.shape[1:])
         if len(shape) not in (2, 3) or as_grid3d(shape) != as_grid3d(grid):
-            raise ValueError(f'TokenDataset: tokens.npy has per-sample shape '
-                             f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
+            raise InputValueError(
+                f'TokenDataset: tokens.npy has per-sample shape '
+                f'{tuple(self.tokens.shape[1:])} but meta.json grid={list(grid)}.')
         if len(labels) != len(self.tokens):
-            raise ValueError(f'TokenDataset: labels.npy has {len(labels)} entries but tokens.npy '
-                             f'{len(self.tokens)} samples (truncated file?).')
+            raise InputValueError(
+                f'TokenDataset: labels.npy has {len(labels)} entries but tokens.npy '
+                f'{len(self.tokens)} samples (truncated file?).')
         classes = exp['num_classes'] or meta.get('num_classes')
         if not np.issubdtype(labels.dtype, np.integer):
-            raise TypeError(f'TokenDataset: {root}/labels.npy has dtype {labels.dtype}; class ids '
-                            'must be integers.')
+            raise InputTypeError(
+                f'TokenDataset: {root}/labels.npy has dtype {labels.dtype}; class ids '
+                'must be integers.')
         if classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= classes):
-            raise ValueError(f'TokenDataset: label out of range [{labels.min()}, {labels.max()}] '
-                             f'in {root}/labels.npy for num_classes={classes}: re-extract the '
-                             'tokens or set num_classes to the labels\' class count.')
+            raise InputValueError(
+                f'TokenDataset: label out of range [{labels.min()}, {labels.max()}] '
+                f'in {root}/labels.npy for num_classes={classes}: re-extract the '
+                'tokens or set num_classes to the labels\' class count.')
         n_meta = meta.get('num_samples')
         if n_meta is not None and n_meta != len(self.tokens):
-            raise ValueError(f'TokenDataset: meta.json num_samples={n_meta} but tokens.npy holds '
-                             f'{len(self.tokens)} samples (truncated or unfinished extraction).')
+            raise InputValueError(
+                f'TokenDataset: meta.json num_samples={n_meta} but tokens.npy holds '
+                f'{len(self.tokens)} samples (truncated or unfinished extraction).')
         if self.check_range:
             for start in range(0, len(self.tokens), 65536):
                 check_token_range(np.asarray(self.tokens[start:start + 65536]), k,

@@ -18,11 +18,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from bigfix_mm.utils.files import write_text_atomic
-from .token_dataset import token_dtype, write_token_meta
-from .video import item_pixels
+from bigfix_mm.core.files import write_text_atomic
+from bigfix_mm.datasets.token_dataset import PROGRESS, token_dtype, write_token_meta
+from bigfix_mm.datasets.video import item_pixels
+from bigfix_mm.errors import OutputExistsError
 
-PROGRESS = 'progress.json'
+# top-level keys of an extraction config (tools/extract_tokens.py): the tokenizer, the datasets
+EXTRACT_KEYS = ('tokenizer', 'extract_datasets')
 
 
 # ------------------------------------------------------------------ extraction
@@ -69,11 +71,14 @@ def extract(tokenizer,
             num_workers: int = 0,
             overwrite: bool = False,
             progress: bool = True,
-            after_chunk: Optional[Callable[[int], None]] = None) -> Dict[str, float]:
+            after_chunk: Optional[Callable[[int], None]] = None,
+            command: Optional[str] = None) -> Dict[str, float]:
     """Encode ``dataset`` into ``out_dir`` (resumable); returns timing statistics.
 
     ``after_chunk(c)`` is called after chunk ``c`` is recorded (tests use it to
-    interrupt a run).
+    interrupt a run). ``command``, the command line running the extraction, is kept
+    in ``progress.json`` until the end, so that a dataset built on the unfinished
+    folder says how to resume it.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -100,12 +105,12 @@ def extract(tokenizer,
         if meta.get('extraction', {}).get('fingerprint') == fingerprint:
             print(f'{out}: extraction already complete ({rows} rows); nothing to do.')
             return dict(images=0, seconds=0.0, images_per_s=float('nan'))
-        raise FileExistsError(f'{out} already holds a finished extraction with other settings; '
-                              'choose another --out or pass --overwrite.')
+        raise OutputExistsError(f'{out} already holds a finished extraction with other '
+                                'settings; choose another --out or pass --overwrite.')
     done: List[int] = []
     state = json.loads(progress_path.read_text()) if progress_path.is_file() else None
     if state is not None and state.get('fingerprint') != fingerprint and not overwrite:
-        raise FileExistsError(
+        raise OutputExistsError(
             f'{progress_path} belongs to an unfinished extraction with other settings (config, '
             'split, --flip, --chunk-size or --limit differ); resume with the same arguments, '
             'choose another --out, or pass --overwrite.')
@@ -122,7 +127,8 @@ def extract(tokenizer,
                                            shape=(rows, *grid))
         labels = np.lib.format.open_memmap(out / 'labels.npy', mode='w+', dtype=np.int32,
                                            shape=(rows, ))
-        _write_json(progress_path, dict(fingerprint=fingerprint, n_chunks=n_chunks, done=[]))
+        _write_json(progress_path, dict(fingerprint=fingerprint, n_chunks=n_chunks, done=[],
+                                        command=command))
 
     todo = [c for c in range(n_chunks) if c not in set(done)]
     batches, batch_chunk = [], []
@@ -159,7 +165,7 @@ def extract(tokenizer,
                 labels.flush()
                 done.append(c)
                 _write_json(progress_path, dict(fingerprint=fingerprint, n_chunks=n_chunks,
-                                                done=sorted(done)))
+                                                done=sorted(done), command=command))
                 if after_chunk is not None:
                     after_chunk(c)
     finally:

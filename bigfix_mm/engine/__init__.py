@@ -1,6 +1,6 @@
-from . import checkpoint, fsdp, model_wrappers, nonfinite
-from .hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
-from .log_processor import EvalLogProcessor
+from bigfix_mm.engine import checkpoint, fsdp, model_wrappers
+from bigfix_mm.engine.hooks import FixingSamplerHook, GlobalBatchHook, RNGStateHook
+from bigfix_mm.engine.log_processor import EvalLogProcessor
 
-__all__ = ['checkpoint', 'fsdp', 'model_wrappers', 'nonfinite', 'EvalLogProcessor', 'FixingSamplerHook',
+__all__ = ['checkpoint', 'fsdp', 'model_wrappers', 'EvalLogProcessor', 'FixingSamplerHook',
            'GlobalBatchHook', 'RNGStateHook']

@@ -8,7 +8,7 @@ Owners: the only places a BIGFix config states these facts::
     model.transformer.num_classes    class count
     model.injection                  injection_prob, mode (+ unigram, mask_ratio)
     eval_injection (top level)       optional: the validation / test corruption when it must
-                                     differ from training (e.g. twins trained with p=0.2 and
+                                     differ from training (e.g. two trainings with p=0.2 and
                                      p=0 both scored on p=0.2 held-out batches)
 
 :func:`resolve_config` hands them, after every ``--cfg-options`` override, to
@@ -30,10 +30,13 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from bigfix_mm.engine.hooks.fixing_sampler_hook import DEFAULT_BASELINE, DEFAULT_SAMPLER
+from bigfix_mm.core.checkpoint import PARTIAL_LOAD_KEY
+from bigfix_mm.datasets.token_extraction import EXTRACT_KEYS
+from bigfix_mm.engine.config_keys import unknown_key_problems
 from bigfix_mm.errors import InputError
-from bigfix_mm.models.bigfix import DEFAULT_SAMPLER as MODEL_SAMPLER
-from bigfix_mm.models.schedules import as_grid3d
+from bigfix_mm.models.editors.bigfix.sampler.presets import (DEFAULT_SAMPLER, PREVIEW_BASELINE,
+                                                             PREVIEW_SAMPLER)
+from bigfix_mm.core.schedules import as_grid3d
 from bigfix_mm.models.tokenizers.facts import tokenizer_facts
 from bigfix_mm.registry import (DATASETS, MODELS, TRANSFORMS, registered_class,
                                 with_class_defaults)
@@ -44,16 +47,37 @@ TOKEN_FACTS = ('codebook_size', 'grid', 'num_classes')
 INJECTION_KEYS = ('codebook_size', 'injection_prob', 'mode', 'unigram', 'mask_ratio')
 # set by resolve_config: the data side holds copies it made (refreshed on the next call)
 RESOLVED_KEY = 'facts_resolved_from_model'
+EVAL_INJECTION_KEY = 'eval_injection'  # optional top-level key (see the module docstring)
+# every top-level key bigfix_mm reads besides the runner's, each from its owner
+PROJECT_KEYS = (RESOLVED_KEY, EVAL_INJECTION_KEY, PARTIAL_LOAD_KEY, *EXTRACT_KEYS)
 
 
 class ConfigError(InputError, ValueError):
     """The config is inconsistent; the message lists every problem and its fix."""
 
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    @classmethod
+    def listing(cls, problems: Sequence[str]) -> 'ConfigError':
+        return cls(f'{len(problems)} config problem(s) found before starting:\n' +
+                   '\n'.join(f'  - {p}' for p in problems), problems)
+
 
 def prepare_config(cfg: Config) -> Config:
-    """:func:`resolve_config` then :func:`check_config` (what the tools run)."""
-    resolve_config(cfg)
-    check_config(cfg)
+    """What the tools run: every key checked
+    (:func:`~bigfix_mm.engine.config_keys.unknown_key_problems`, before the model's
+    facts are copied to the data side), :func:`resolve_config`, then
+    :func:`check_config`; all problems are reported together."""
+    problems = unknown_key_problems(cfg, PROJECT_KEYS, dump_marker=RESOLVED_KEY)
+    try:
+        resolve_config(cfg)
+    except ConfigError as err:
+        raise ConfigError.listing(problems + err.problems) from None
+    problems += collect_problems(cfg)
+    if problems:
+        raise ConfigError.listing(problems)
     return cfg
 
 
@@ -75,7 +99,7 @@ def resolve_config(cfg: Config) -> Config:
     tr = model.setdefault('transformer', {})
     k = _codebook_owner(model, tr, refresh, problems)
     injection = dict(model.get('injection') or {})
-    eval_injection = cfg.get('eval_injection')  # held-out corruption, when it differs
+    eval_injection = cfg.get(EVAL_INJECTION_KEY)  # held-out corruption, when it differs
     filled = set()  # transforms shared by two loaders (test_dataloader = val_dataloader)
     for split, dataset, path in _datasets(cfg):
         settings = injection if eval_injection is None or split == 'train_dataloader' \
@@ -112,8 +136,7 @@ def resolve_config(cfg: Config) -> Config:
                     'the dataset; it reads model.transformer (and checks its meta.json).')
             dataset.update(codebook_size=k, grid=tr.get('grid'), num_classes=tr.get('num_classes'))
     if problems:
-        raise ConfigError(f'{len(problems)} config problem(s) found before starting:\n' +
-                          '\n'.join(f'  - {p}' for p in problems))
+        raise ConfigError.listing(problems)
     cfg[RESOLVED_KEY] = True
     return cfg
 
@@ -139,14 +162,13 @@ def check_config(cfg: Config) -> None:
     """Raise :class:`ConfigError` listing every mismatch between data and model."""
     problems = collect_problems(cfg)
     if problems:
-        raise ConfigError(f'{len(problems)} config problem(s) found before starting:\n' +
-                          '\n'.join(f'  - {p}' for p in problems))
+        raise ConfigError.listing(problems)
 
 
 def collect_problems(cfg: Config) -> List[str]:
     """Every mismatch as a message (empty for a consistent or non-BIGFix config)."""
-    from .fsdp import fsdp_problems
-    strategy_problems = fsdp_problems(cfg)  # hooks / clipping that FSDP cannot run
+    from bigfix_mm.engine.fsdp import fsdp_problems
+    strategy_problems = fsdp_problems(cfg) + renamed_metric_problems(dict(cfg.items()))
     model = cfg.get('model') or {}
     if model.get('type') != 'BIGFix':
         return strategy_problems
@@ -161,6 +183,25 @@ def collect_problems(cfg: Config) -> List[str]:
     problems += _check_class_counts(cfg, tr.get('num_classes'))
     problems += _check_samplers(cfg, model, grid3[0] * grid3[1] * grid3[2], grid)
     return problems
+
+
+# metric names of older work dirs -> their names now
+RENAMED_METRICS = {'fix_acc': 'injected_acc'}
+
+
+def renamed_metric_problems(cfg: Any, path: str = 'cfg') -> List[str]:
+    """Every string of ``cfg`` (e.g. ``default_hooks.checkpoint.save_best`` of an older
+    work dir's config) naming a metric by its former name, with the new name."""
+    if isinstance(cfg, dict):
+        return [p for k, v in cfg.items() for p in renamed_metric_problems(v, f'{path}.{k}')]
+    if isinstance(cfg, (list, tuple)):
+        return [p for i, v in enumerate(cfg) for p in renamed_metric_problems(v, f'{path}[{i}]')]
+    if isinstance(cfg, str):
+        for old, new in RENAMED_METRICS.items():
+            if cfg == old or cfg.endswith('/' + old):
+                return [f'{path}={cfg!r} names the metric {old!r}, now {new!r} (the accuracy on '
+                        f'injected tokens): write {cfg[:-len(old)] + new!r}.']
+    return []
 
 
 def _check_image_sizes(cfg: Config, model: dict, grid3: tuple) -> List[str]:
@@ -252,13 +293,13 @@ def _check_samplers(cfg: Config, model: dict, num_tokens: int, grid: tuple) -> L
 
 
 def _sampler_steps(cfg: Config, model: dict) -> Iterator[Tuple[str, Any]]:
-    sampler = model.get('sampler') or MODEL_SAMPLER
+    sampler = model.get('sampler') or DEFAULT_SAMPLER
     yield 'model.sampler.steps', with_class_defaults(MODELS, sampler).get('steps')
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
         if not isinstance(hook, dict) or hook.get('type') != 'FixingSamplerHook':
             continue
         for key in ('sampler', 'baseline'):
-            sub = hook.get(key) or (DEFAULT_SAMPLER if key == 'sampler' else DEFAULT_BASELINE)
+            sub = hook.get(key) or (PREVIEW_SAMPLER if key == 'sampler' else PREVIEW_BASELINE)
             yield f'custom_hooks[{i}].{key}.steps', with_class_defaults(MODELS, sub).get('steps')
         yield f'custom_hooks[{i}].steps', hook.get('steps')
     for name in ('val_evaluator', 'test_evaluator'):

@@ -24,12 +24,6 @@ import torch.nn as nn
 from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS
 
 
-SAMPLER_HOOK_REFUSED = (
-    'does not work with FSDPStrategy: it samples on rank 0 only, while an FSDP forward needs '
-    'every rank. Remove it from custom_hooks and sample from a saved checkpoint with '
-    'tools/sample.py.')
-
-
 # MMEngine's root registry: MMFullyShardedDataParallel resolves auto_wrap_policy there.
 @FUNCTIONS.register_module()
 def transformer_block_wrap_policy(module: nn.Module, recurse: bool, nonwrapped_numel: int,
@@ -41,7 +35,7 @@ def transformer_block_wrap_policy(module: nn.Module, recurse: bool, nonwrapped_n
         recurse: True while descending (always continue), False to decide on ``module``.
         nonwrapped_numel: parameters not yet in a unit (unused: the rule is by class).
     """
-    from bigfix_mm.models.transformer import Block
+    from bigfix_mm.models.editors.bigfix.transformer import Block
     return True if recurse else isinstance(module, Block)
 
 
@@ -59,7 +53,7 @@ def fsdp_problems(cfg: Any) -> List[str]:
         return []
     problems = []
     from mmengine.hooks import EMAHook
-    from .hooks import FixingSamplerHook
+    from bigfix_mm.engine.hooks.fixing_sampler_hook import SAMPLER_HOOK_REFUSED, FixingSamplerHook
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
         cls = _hook_class(hook.get('type') if isinstance(hook, dict) else type(hook))
         if issubclass(cls, EMAHook):
@@ -94,6 +88,6 @@ def _type_name(kind: Any) -> Optional[str]:
 
 
 def _is_guarded_fsdp(kind: Any) -> bool:
-    from .model_wrappers import GuardedFullyShardedDataParallel
+    from bigfix_mm.engine.model_wrappers import GuardedFullyShardedDataParallel
     cls = MODEL_WRAPPERS.get(kind) if isinstance(kind, str) else kind
     return isinstance(cls, type) and issubclass(cls, GuardedFullyShardedDataParallel)

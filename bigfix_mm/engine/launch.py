@@ -9,9 +9,10 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from . import checkpoint
-from .checkpoint import find_resume_checkpoint, scope_to_runner
-from .config_checks import prepare_config
+from bigfix_mm.engine import checkpoint
+from bigfix_mm.engine.checkpoint import find_resume_checkpoint, scope_to_runner, strict_loading
+from bigfix_mm.engine.config_checks import prepare_config
+from bigfix_mm.engine.config_keys import RUNNER_TYPE_KEY
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -75,14 +76,17 @@ def build_runner(cfg: Config):
     """Resolve and check the config, install the safe checkpoint loader and the atomic
     file backend in MMEngine (this process only; ``import bigfix_mm`` changes
     nothing), then build ``Runner`` (or ``cfg.runner_type``, e.g. FlexibleRunner) whose
-    ``load_from`` / ``resume`` checkpoints load with bigfix_mm's safe loader."""
+    ``load_from`` / ``resume`` checkpoints load with bigfix_mm's safe loader, strictly
+    (:class:`~bigfix_mm.engine.checkpoint.StrictLoadHook`)."""
     prepare_config(cfg)
     checkpoint.install()
-    if 'runner_type' in cfg:
+    if RUNNER_TYPE_KEY in cfg:
         from mmengine.registry import RUNNERS
-        return scope_to_runner(RUNNERS.build(cfg))
-    from mmengine.runner import Runner
-    return scope_to_runner(Runner.from_cfg(cfg))
+        runner = RUNNERS.build(cfg)
+    else:
+        from mmengine.runner import Runner
+        runner = Runner.from_cfg(cfg)
+    return strict_loading(scope_to_runner(runner), cfg)
 
 
 def default_work_dir(config_path: str) -> str:

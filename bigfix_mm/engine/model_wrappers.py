@@ -3,7 +3,7 @@
 MMEngine's wrappers run their own ``train_step`` (``parse_losses`` then
 ``update_params``) and never call the model's, so ``model.nonfinite_loss='skip'``
 would be ignored under them. These subclasses only replace the update by
-:func:`bigfix_mm.engine.nonfinite.guarded_update`. The DDP one also accepts a CPU
+:func:`bigfix_mm.core.nonfinite.guarded_update`. The DDP one also accepts a CPU
 module (gloo), where MMEngine passes ``device_ids=[LOCAL_RANK]`` that torch rejects.
 The FSDP one clips and checks gradients by the whole model's norm
 (``FSDP.clip_grad_norm_``); MMEngine 0.10.7's ``OptimWrapper`` would clip each rank's
@@ -22,7 +22,7 @@ from mmengine.optim import OptimWrapper
 # switching to the default scope (an 'mmagic' child entry would not be found).
 from mmengine.registry import MODEL_WRAPPERS
 
-from .nonfinite import guarded_update
+from bigfix_mm.core.nonfinite import guarded_update
 
 
 def _on_cpu(module: torch.nn.Module) -> bool:

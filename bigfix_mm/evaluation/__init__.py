@@ -1,4 +1,4 @@
-from .metrics import (ClassifierAccuracy, EfficientNetFrechetDistance,
+from bigfix_mm.evaluation.metrics import (ClassifierAccuracy, EfficientNetFrechetDistance,
                       LocalFrechetInceptionDistance, LocalInceptionScore, LocalPrecisionAndRecall,
                       TokenPredictionMetric, VQReconstructionMetric)
 

@@ -1,6 +1,6 @@
 """A small CIFAR-10 classifier that scores class-conditional samples.
 
-Trained by ``tools/train_classifier.py`` on the real training split; saved as a
+Trained by ``projects/classifier_training`` on the real training split; saved as a
 plain dict of tensors and numbers and loaded with ``weights_only=True``.
 """
 import os.path as osp
@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bigfix_mm.utils.files import atomic_path
+from bigfix_mm.core.files import atomic_path
 
 # Per-channel RGB statistics of the CIFAR-10 training split (in [0, 1]).
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-TRAIN_COMMAND = 'python tools/train_classifier.py --out work_dirs/cifar10_classifier/classifier.pth'
+TRAIN_COMMAND = 'python -m projects.classifier_training --out work_dirs/cifar10_classifier/classifier.pth'
 
 
 class _ResBlock(nn.Module):
@@ -97,7 +97,7 @@ def load_classifier(path: Optional[str], map_location='cpu',
     payload = torch.load(path, map_location=map_location, weights_only=True)
     if not isinstance(payload, dict) or 'state_dict' not in payload or 'config' not in payload:
         raise ValueError(f'{option}={path!r} is not a classifier written by '
-                         'tools/train_classifier.py (no `config` / `state_dict`).')
+                         'projects/classifier_training (no `config` / `state_dict`).')
     model = CifarClassifier(**payload['config'])
     model.load_state_dict(payload['state_dict'], strict=True)
     return model.eval().requires_grad_(False), dict(payload.get('meta', {}))

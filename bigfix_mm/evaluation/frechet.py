@@ -8,7 +8,7 @@ from typing import Dict, Optional, Tuple, Union
 import numpy as np
 import torch
 
-from bigfix_mm.utils.files import atomic_path
+from bigfix_mm.core.files import atomic_path
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 

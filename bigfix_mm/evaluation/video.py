@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .frechet import feature_statistics, frechet_distance
+from bigfix_mm.evaluation.frechet import feature_statistics, frechet_distance
 
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]  # (B, 3, H, W) float BGR [0, 255] -> (B, D)
 I3D_HINT = ('FVD needs I3D weights, which cannot be downloaded here: set `i3d_path` '
@@ -131,7 +131,7 @@ def default_frame_features(device: str = 'cpu', image_size: int = 224) -> Featur
     """The offline EfficientNet-Lite0 pooled features (1280-d) as a callable; frames
     are resized to ``image_size`` (224: the standard; smaller is faster on CPU)."""
     try:
-        from .efficientnet import EfficientNetLite0Features
+        from bigfix_mm.evaluation.efficientnet import EfficientNetLite0Features
     except ImportError as err:  # pragma: no cover - depends on the install
         raise ImportError(f'per-frame FD needs bigfix_mm.evaluation.efficientnet ({err}); pass '
                           '`features=` a callable (B, 3, H, W) BGR [0, 255] -> (B, D).') from err

@@ -1,15 +1,14 @@
-from .bigfix import BIGFix
-from .data_preprocessor import TokenDataPreprocessor
-from .heads import MaskedBitHead, SoftmaxHead, TokenHead
-from .injection import CorruptedTokens, TokenInjector
-from .samplers import HaltonSampler, MaskGITSampler, TokenFixingSampler, TokenSampler
-from .tokenizers import BaseTokenizer, DiffusersVQTokenizer, RGBQuantTokenizer, VQGANTokenizer
-from .transformer import TRANSFORMER_SIZES, BidirectionalTransformer
-from .vq import VQGANTrainer
+from bigfix_mm.models.editors.bigfix import (TRANSFORMER_SIZES, BIGFix, BidirectionalTransformer,
+                                             HaltonSampler, MaskedBitHead, MaskGITSampler,
+                                             SoftmaxHead, TokenDataPreprocessor,
+                                             TokenFixingSampler, TokenHead, TokenSampler)
+from bigfix_mm.models.editors.vqgan import VQGANTrainer
+from bigfix_mm.models.tokenizers import (BaseTokenizer, DiffusersVQTokenizer, RGBQuantTokenizer,
+                                         VQGANTokenizer)
 
 __all__ = [
-    'BIGFix', 'TokenDataPreprocessor', 'CorruptedTokens', 'TokenInjector', 'HaltonSampler',
-    'MaskGITSampler', 'TokenFixingSampler', 'TokenSampler', 'BaseTokenizer', 'RGBQuantTokenizer',
-    'TRANSFORMER_SIZES', 'BidirectionalTransformer', 'DiffusersVQTokenizer', 'VQGANTokenizer',
-    'VQGANTrainer', 'MaskedBitHead', 'SoftmaxHead', 'TokenHead'
+    'BIGFix', 'TokenDataPreprocessor', 'HaltonSampler', 'MaskGITSampler', 'TokenFixingSampler',
+    'TokenSampler', 'BaseTokenizer', 'RGBQuantTokenizer', 'TRANSFORMER_SIZES',
+    'BidirectionalTransformer', 'DiffusersVQTokenizer', 'VQGANTokenizer', 'VQGANTrainer',
+    'MaskedBitHead', 'SoftmaxHead', 'TokenHead'
 ]

@@ -1,3 +1,3 @@
-# The authors' ImageNet_384_small.pth (converted with tools/convert_halton_maskgit.py), CFG w=1.0.
+# The authors' ImageNet_384_small.pth (converted with tools/model_converters/convert_halton_maskgit.py), CFG w=1.0.
 _base_ = ['./imagenet_384_base_common.py']
 model = dict(transformer=dict(size='small'), sampler=dict(cfg_scale=1.0))

@@ -29,14 +29,14 @@ from bigfix_mm.apis import edit, init_model
 from bigfix_mm.evaluation.efficientnet import EfficientNetLite0Features
 from bigfix_mm.evaluation.frechet import feature_statistics
 from bigfix_mm.evaluation.seam import seam_score
-from bigfix_mm.models.edit_masks import box_mask, central_box
+from bigfix_mm.core.edit_masks import box_mask, central_box
 from bigfix_mm.registry import DATASETS
-from bigfix_mm.utils.edit_figures import labelled_grid, masked_input
-from bigfix_mm.utils.files import atomic_path
-from bigfix_mm.utils.images import save_png
-from bigfix_mm.utils.sampling_figures import text_block, vstack
-from .intervals import (FrechetToReference, bootstrap_draws, format_interval, paired_interval,
-                        verdict)
+from bigfix_mm.visualization.edit_figures import labelled_grid, masked_input
+from bigfix_mm.core.files import atomic_path
+from bigfix_mm.visualization.images import save_png
+from bigfix_mm.visualization.sampling_figures import text_block, vstack
+from projects.editing_study.intervals import (FrechetToReference, bootstrap_draws,
+                                              format_interval, paired_interval, verdict)
 
 # (name, preset, seam): the study's cells, in the order of its tables and grid columns
 CELLS = [('maskgit', 'maskgit', 0), ('halton', 'halton', 0), ('fix_all', 'fix_all', 0),
@@ -148,10 +148,20 @@ def run_cell(model, images, labels, masks, preset: str, seam: int, args) -> dict
 
 def cell_path(args, kind: str, name: str) -> Path:
     key = dict(checkpoint=str(Path(args.checkpoint).resolve()),
-               mtime=Path(args.checkpoint).stat().st_mtime, config=str(args.config),
+               mtime=Path(args.checkpoint).stat().st_mtime, model=model_digest(args.config),
                num=args.num, seed=args.seed, kind=kind, cell=name, size=args.fd_image_size)
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     return Path(args.work_dir) / f'{kind}_{name.replace(" ", "_")}_{digest}.npz'
+
+
+def model_digest(config: str) -> str:
+    """What a config says about the model (its resolved ``model`` dict), whatever file
+    states it."""
+    from mmengine.config import Config
+
+    from bigfix_mm.engine.config_checks import resolve_config
+    model = resolve_config(Config.fromfile(config)).to_dict()['model']
+    return hashlib.sha1(json.dumps(model, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def save_cell(path: Path, cell: dict) -> None:
@@ -243,8 +253,8 @@ def write_page(args, argv: Sequence[str], results: Dict[str, dict], grid_rel: st
         'stated only where the interval excludes zero. Model: '
         f'`{args.checkpoint}` (`{args.config}`). Every cell edits the same images with the '
         'same masks, labels and seed; the composite keeps the original pixels outside the '
-        'mask wherever no token changed. The samplers use the config\'s steps and guidance (a hole of n < '
-        'steps tokens takes n steps).', '',
+        'mask wherever no token changed. The samplers use the config\'s steps and guidance '
+        '(a hole of n < steps tokens takes n steps).', '',
         'Metrics: **FD** Fréchet distance of the composites in EfficientNet-Lite0 features at '
         f'{args.fd_image_size} px (the fixing study\'s metric; lower is better); MMagic\'s '
         '**MAE** (inside the mask, [0, 1] scale), **PSNR** and **SSIM** of the composite '

@@ -3,8 +3,8 @@ import torch
 
 from bigfix_mm.apis import edit
 from bigfix_mm.errors import InputValueError
-from bigfix_mm.models.edit_masks import box_mask, token_mask
-from .conftest import BIT_HEAD, LFQ, LLAMAGEN, RGB, VQ, images_of, tiny_editor
+from bigfix_mm.core.edit_masks import box_mask, token_mask
+from tests.apis.conftest import BIT_HEAD, LFQ, LLAMAGEN, RGB, VQ, images_of, tiny_editor
 
 
 def central(model, num=2, side_tokens=2):

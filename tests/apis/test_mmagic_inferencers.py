@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 
 from bigfix_mm.apis import init_model
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope='module')
@@ -18,7 +18,7 @@ def checkpoint(tmp_path_factory):
     """The inpainting config with a tiny transformer, and an MMEngine-format checkpoint of it
     (CIFAR-10's 32x32 images, 8x8 RGB-quantised tokens; no data is read)."""
     root = tmp_path_factory.mktemp('inferencer')
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick_inpainting.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick_inpainting.py'))
     cfg.model.transformer.update(size=None, width=32, depth=1, heads=2)
     cfg.model.sampler = dict(type='TokenFixingSampler', steps=4, cfg_scale=1.0)
     config = root / 'tiny_inpainting.py'

@@ -1,7 +1,7 @@
 """Random-token injection: per sample in the loader, and batched as on the device."""
 import torch
 
-from bigfix_mm.models.injection import TokenInjector
+from bigfix_mm.core.injection import TokenInjector
 from bigfix_mm.registry import TRANSFORMS
 
 K, GRID = 16384, (16, 16)  # the ImageNet-256 token shape

@@ -7,8 +7,8 @@ sampler's cost with plain Halton's (target: within 5%).
 import pytest
 import torch
 
-from bigfix_mm.models.samplers import SAMPLER_PRESETS, build_sampler
-from bigfix_mm.models.transformer import BidirectionalTransformer
+from bigfix_mm.models.editors.bigfix.sampler import SAMPLER_PRESETS, build_sampler
+from bigfix_mm.models.editors.bigfix.transformer import BidirectionalTransformer
 
 STEPS, BATCH = 8, 8
 

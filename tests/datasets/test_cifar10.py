@@ -13,8 +13,8 @@ from PIL import Image
 from bigfix_mm.datasets import cifar10, paths
 from bigfix_mm.errors import DataNotFoundError, InputError
 from bigfix_mm.registry import DATASETS
-from ..conftest import requires_cifar
-from .cifar_release import fake_images, patch_official_md5s, release_tarball, write_fake_release
+from tests.conftest import requires_cifar
+from tests.datasets.cifar_release import fake_images, patch_official_md5s, release_tarball, write_fake_release
 
 
 @pytest.fixture

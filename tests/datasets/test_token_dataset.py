@@ -133,3 +133,56 @@ def test_truncated_labels_file_is_named(tmp_path):
     (root / 'labels.npy').write_bytes(raw[:len(raw) - 20])
     with pytest.raises(ValueError, match='labels.npy is truncated'):
         build(root)
+
+
+# tools/train.py on token files (the synthetic config's model: 64 codes, 8x8, 9 classes)
+TOKEN_RUN = """
+_base_ = ['{base}']
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(
+    _delete_=True, type='TokenDataset', data_root='{root}',
+    pipeline=[dict(type='RandomTokenInjection'), dict(type='PackTokenInputs')]))
+log_level = 'WARNING'
+"""
+
+
+def _spoil(root, how: str) -> str:
+    """Token files made wrong in one way; returns what the error must name."""
+    if how == 'ids out of range':
+        tokens = np.load(root / 'tokens.npy')
+        tokens[3, 2, 1] = 64
+        np.save(root / 'tokens.npy', tokens)
+        return (f'{root}/tokens.npy (samples 0..): token id out of range [0, 64] for '
+                'codebook_size=64')
+    if how == 'wrong grid':
+        make_tokens(root, n=8, grid=(4, 4), k=64, num_classes=9)
+        return 'grid mismatch: meta.json grid=[4, 4] but the config expects grid=[8, 8]'
+    if how == 'label out of range':
+        np.save(root / 'labels.npy', np.arange(8) + 2)
+        return f'label out of range [2, 9] in {root}/labels.npy for num_classes=9'
+    if how == 'missing meta.json':
+        (root / 'meta.json').unlink()
+        return f'{root / "meta.json"} is missing'
+    # a killed extraction: progress.json left, meta.json not written yet
+    (root / 'meta.json').unlink()
+    (root / 'progress.json').write_text(json.dumps(dict(
+        fingerprint='x', n_chunks=4, done=[0, 1],
+        command='python tools/extract_tokens.py cfg.py --split train --out data/t')))
+    return (f'the token extraction into {root} did not finish (2 of 4 chunks done; meta.json '
+            'is written at the end). Run the same command again to resume it: python '
+            'tools/extract_tokens.py cfg.py --split train --out data/t')
+
+
+@pytest.mark.parametrize('how', ['ids out of range', 'wrong grid', 'label out of range',
+                                 'missing meta.json', 'unfinished extraction'])
+def test_train_tool_prints_a_bad_token_file_as_one_block(how, tmp_path, capsys):
+    from tests.conftest import SMALL_CONFIG, input_error_block, tool_exit_status
+    root = make_tokens(tmp_path / 'tokens', n=8, grid=(8, 8), k=64, num_classes=9)
+    np.save(root / 'labels.npy', np.arange(8))
+    shown = _spoil(root, how)
+    config = tmp_path / 'run.py'
+    config.write_text(TOKEN_RUN.format(base=SMALL_CONFIG, root=root))
+    work = tmp_path / 'work'
+    assert tool_exit_status('train', [str(config), '--work-dir', str(work)]) == 2
+    block = input_error_block(capsys.readouterr().err)
+    assert shown in ' '.join(block.split()), block
+    assert not list(work.rglob('*.pth'))

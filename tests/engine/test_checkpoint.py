@@ -14,7 +14,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, save_checkpoint
 from bigfix_mm.engine import checkpoint
 from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file, safe_loading
 
-from ..conftest import REPO, SMALL_CONFIG, load_tool
+from tests.conftest import REPO, SMALL_CONFIG, load_tool
 
 
 def test_mmengine_style_checkpoint_loads_with_weights_only(tmp_path):
@@ -176,7 +176,7 @@ def test_resume_checkpoint_is_found_despite_a_broken_pointer(tmp_path):
 
 def _truncated_run_checkpoint(tmp_path):
     from mmengine.runner import Runner
-    from ..conftest import small_cfg
+    from tests.conftest import small_cfg
     cfg = small_cfg(tmp_path / 'run', max_iters=2)
     cfg.train_cfg.val_interval = 100
     Runner.from_cfg(cfg).train()
@@ -187,7 +187,7 @@ def _truncated_run_checkpoint(tmp_path):
 
 def test_corrupt_checkpoint_through_resume_and_load_from(tmp_path):
     from bigfix_mm.engine.launch import build_runner, set_resume
-    from ..conftest import small_cfg
+    from tests.conftest import small_cfg
     path = _truncated_run_checkpoint(tmp_path)
     cfg = small_cfg(tmp_path / 'run', max_iters=4)
     with pytest.raises(CheckpointError, match=r'no checkpoint of .* loads \(tried .*iter_2\.pth'):

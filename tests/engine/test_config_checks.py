@@ -10,10 +10,10 @@ from bigfix_mm.engine.config_checks import (ConfigError, check_config, collect_p
 from bigfix_mm.registry import DATASETS
 from bigfix_mm.engine.launch import build_runner
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
-QUICK = REPO / 'configs' / 'bigfix_cifar10_quick.py'
-TOKENS = REPO / 'configs' / 'bigfix_imagenet256.py'
+QUICK = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'
+TOKENS = REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'
 
 
 def quick() -> Config:
@@ -26,7 +26,11 @@ def only(problems, *needles):
     return hits[0]
 
 
-@pytest.mark.parametrize('path', sorted((REPO / 'configs').glob('*.py')), ids=lambda p: p.name)
+SHIPPED = sorted((REPO / 'configs').glob('*.py')) + sorted((REPO / 'configs').glob('bigfix/*.py')) \
+    + sorted((REPO / 'configs').glob('vqgan/*.py'))
+
+
+@pytest.mark.parametrize('path', SHIPPED, ids=lambda p: str(p.relative_to(REPO / 'configs')))
 def test_shipped_configs_pass(path):
     cfg = Config.fromfile(str(path))
     assert collect_problems(prepare_config(cfg)) == []
@@ -168,7 +172,7 @@ def test_token_metadata_disagrees_with_model(tmp_path):
 
 
 def test_video_frames_disagree_with_grid():
-    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py')))
+    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_video.py')))
     cfg.train_dataloader.dataset.num_frames = 4
     only(collect_problems(cfg), 'train_dataloader.dataset.num_frames=4', 'T=8')
 
@@ -183,3 +187,15 @@ def test_tools_stop_before_building_anything(tmp_path):
     assert 'model.sampler.steps=0' in str(err.value) and 'num_classes=10' in str(err.value)
     assert not (tmp_path / 'work').exists()  # no runner, no work dir, no data loaded
     check_config(quick())  # a consistent config passes silently
+
+
+def test_a_config_naming_the_former_fix_acc_fails_with_the_new_name():
+    """An older work dir's config that tracks ``token/fix_acc`` (e.g. the checkpoint hook's
+    ``save_best``) stops before anything is built, naming ``token/injected_acc``."""
+    cfg = resolve_config(Config.fromfile(str(QUICK)))
+    cfg.default_hooks.checkpoint.save_best = 'token/fix_acc'
+    with pytest.raises(ConfigError, match=r"save_best='token/fix_acc'.*'injected_acc'.*"
+                       r"write 'token/injected_acc'"):
+        check_config(cfg)
+    cfg.default_hooks.checkpoint.save_best = 'token/injected_acc'
+    check_config(cfg)

@@ -10,7 +10,7 @@ from bigfix_mm.engine.checkpoint import load_checkpoint_file
 from bigfix_mm.engine.hooks import FixingSamplerHook
 from bigfix_mm.engine.hooks.fixing_sampler_hook import sampling_model
 
-from ..conftest import SMALL_CONFIG, small_cfg
+from tests.conftest import SMALL_CONFIG, small_cfg
 
 
 def flat(module: torch.nn.Module) -> torch.Tensor:

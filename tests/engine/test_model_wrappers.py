@@ -12,11 +12,11 @@ from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel, MMFullyShardedDataParallel
 from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS, STRATEGIES
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 def test_default_runtime_wraps_in_the_guarded_ddp():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'))
     wrapper = MODEL_WRAPPERS.get(cfg.model_wrapper_cfg.type)  # how Runner.wrap_model looks it up
     assert issubclass(wrapper, MMDistributedDataParallel)
     assert cfg.randomness.diff_rank_seed is True
@@ -26,7 +26,7 @@ def test_default_runtime_wraps_in_the_guarded_ddp():
 
 def fsdp_config(tmp_path, config='bigfix_imagenet256.py'):
     path = tmp_path / 'fsdp_cfg.py'
-    path.write_text(f"_base_ = ['{REPO}/configs/{config}', "
+    path.write_text(f"_base_ = ['{REPO}/configs/bigfix/{config}', "
                     f"'{REPO}/configs/_base_/strategies/fsdp.py']\n")
     return Config.fromfile(str(path))
 
@@ -79,7 +79,7 @@ def fsdp_units(model: torch.nn.Module, policy_cfg: dict) -> list:
 def test_fsdp_units_are_the_transformer_blocks(tmp_path):
     """Each Block is one unit; the tied embedding / head stays in the root unit. (The
     former size-based policy made tok_emb and every large Linear units, no Block.)"""
-    from bigfix_mm.models.transformer import Block
+    from bigfix_mm.models.editors.bigfix.transformer import Block
     from bigfix_mm.registry import MODELS
     cfg = fsdp_config(tmp_path)
     with torch.device('meta'):  # the large model's structure, without its memory
@@ -130,7 +130,7 @@ def test_bf16_configs_build_no_loss_scaler(monkeypatch, config):
     skips steps on overflow. AmpOptimWrapper and GradScaler need CUDA to be built
     enabled: CUDA is reported available for the build only."""
     from mmengine.optim import build_optim_wrapper
-    cfg = Config.fromfile(str(REPO / 'configs' / config))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / config))
     assert cfg.optim_wrapper.dtype == 'bfloat16'
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)

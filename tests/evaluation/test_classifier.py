@@ -19,5 +19,5 @@ def test_save_load_round_trip_is_weights_only(tmp_path):
 
 
 def test_missing_file_names_the_option_and_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match='classifier_path=.*tools/train_classifier.py'):
+    with pytest.raises(FileNotFoundError, match='classifier_path=.*projects.classifier_training'):
         load_classifier(str(tmp_path / 'absent.pth'))

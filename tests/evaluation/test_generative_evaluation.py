@@ -15,9 +15,9 @@ from mmengine.runner import Runner
 from bigfix_mm.engine.config_checks import resolve_config
 
 from bigfix_mm.evaluation.classifier import CifarClassifier, save_classifier
-from .random_inception import write_random_inception
-from ..conftest import REPO
-from ..conftest import small_cfg
+from tests.evaluation.random_inception import write_random_inception
+from tests.conftest import REPO
+from tests.conftest import small_cfg
 
 EVAL_BASE = REPO / 'configs' / '_base_' / 'evaluation' / 'generative_cifar10.py'
 
@@ -95,7 +95,7 @@ def test_missing_network_file_fails_before_any_sampling(tmp_path, monkeypatch, m
 
 
 def test_eval_config_uses_mmagic_loops_and_inherits_the_model():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_cifar10_quick_eval.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick_eval.py'))
     assert cfg.test_cfg == dict(type='MultiTestLoop')
     assert cfg.test_evaluator.type == 'Evaluator'
     fd = cfg.test_evaluator.metrics[0]

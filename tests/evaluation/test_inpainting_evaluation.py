@@ -9,9 +9,9 @@ import torch
 from mmengine.config import Config
 
 from bigfix_mm.apis import init_model
-from ..conftest import REPO, load_tool, requires_cifar
+from tests.conftest import REPO, load_tool, requires_cifar
 
-CONFIG = REPO / 'configs' / 'bigfix_cifar10_quick_inpainting.py'
+CONFIG = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick_inpainting.py'
 
 
 @pytest.mark.slow  # about a minute on 2 busy cores (a Runner, EfficientNet, CIFAR-10)

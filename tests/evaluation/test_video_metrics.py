@@ -13,7 +13,7 @@ from bigfix_mm.evaluation.video import (FVD_NUM_FRAMES, I3DFeatures, RankDeficie
                                         ReferenceScorer, balanced_indices, check_fvd_frames,
                                         frechet_video_distance, metric_frames, per_frame_frechet,
                                         raw_dataset_cfg, real_clips, temporal_consistency)
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope='module')
@@ -203,7 +203,7 @@ def test_real_clips_come_from_the_video_files_never_from_tokens(tmp_path):
 
 
 def test_synthetic_dataloader_split_keeps_frames_only():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix_synthetic_video.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_video.py'))
     ds = raw_dataset_cfg(cfg, 'train')
     assert ds['type'] == 'SyntheticMovingShapes' and ds['pipeline'] == []
     cfg.test_dataloader.dataset.num_samples = 24

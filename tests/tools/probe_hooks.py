@@ -2,7 +2,9 @@
 
 ``RankProbeHook`` writes what each rank saw and did to ``out_dir``;
 ``PauseHook`` parks a run at an iteration so a test can SIGKILL it there;
-``CorruptionProbeHook`` records every training batch the model was given.
+``CorruptionProbeHook`` records every training batch the model was given;
+``FillDiskHook`` fills the disk right before a checkpoint is written;
+``InterruptAtSample`` (a transform) stands for a Ctrl-C during an extraction.
 """
 import json
 import os
@@ -96,3 +98,50 @@ class CorruptionProbeHook(Hook):
     def after_run(self, runner) -> None:
         self.out_file.parent.mkdir(parents=True, exist_ok=True)
         self.out_file.write_text(json.dumps(self.batches))
+
+
+@HOOKS.register_module()
+class FillDiskHook(Hook):
+    """Fills the work dir's file system right before the ``at_save``-th checkpoint is
+    written (``before_save_checkpoint``, after MMEngine's own bookkeeping), leaving
+    ``leave`` bytes: the disk is full at that moment, as when other files grew during
+    a run. ``filler`` is the file that takes the space (removed to free it again)."""
+
+    def __init__(self, at_save: int = 2, leave: int = 16384, filler: str = 'filler.bin'):
+        self.at_save, self.leave, self.filler, self.saves = at_save, leave, filler, 0
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        import shutil
+        self.saves += 1
+        if self.saves != self.at_save:
+            return
+        path = Path(runner.work_dir) / self.filler
+        size = max(shutil.disk_usage(runner.work_dir).free - self.leave, 0)
+        with open(path, 'wb') as f:
+            chunk = b'\0' * (1 << 16)
+            while size > 0:
+                try:
+                    f.write(chunk[:size])
+                    f.flush()
+                except OSError:
+                    break
+                size -= len(chunk)
+
+
+from mmcv.transforms import BaseTransform  # noqa: E402
+
+from bigfix_mm.registry import TRANSFORMS  # noqa: E402
+
+
+@TRANSFORMS.register_module()
+class InterruptAtSample(BaseTransform):
+    """Raises ``KeyboardInterrupt`` on sample ``index`` (as a Ctrl-C arriving while that
+    image is read); the samples before it pass unchanged."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def transform(self, results: dict) -> dict:
+        if results.get('sample_idx') == self.index:
+            raise KeyboardInterrupt
+        return results

@@ -1,4 +1,4 @@
-"""tools/benchmark.py and bigfix_mm.utils.benchmark on CPU, at toy shapes."""
+"""tools/benchmark.py and bigfix_mm.apis.benchmark on CPU, at toy shapes."""
 import json
 import os
 import subprocess
@@ -7,10 +7,10 @@ import sys
 import pytest
 import torch
 
-from bigfix_mm.utils.benchmark import (bench_sampling, bench_training, build_transformer,
+from bigfix_mm.apis.benchmark import (bench_sampling, bench_training, build_transformer,
                                        forward_flops, parse_size)
 
-from ..conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool
 
 TOY = ['--device', 'cpu', '--train-sizes', '32x1x2', '--sample-sizes', '32x1x2', '--batch', '2',
        '--sample-batch', '2', '--grid', '4', '4', '--codebook-size', '16', '--num-classes', '3',
@@ -35,10 +35,10 @@ def test_tool_runs_without_mmagic_models_evaluation_or_mmcv_ops():
 import runpy
 sys.argv = ['tools/benchmark.py'] + {TOY!r}
 runpy.run_path('tools/benchmark.py', run_name='__main__')
-from bigfix_mm.models.transformer import BidirectionalTransformer
-from bigfix_mm.models.samplers import TokenFixingSampler
-from bigfix_mm.models.injection import TokenInjector
-from bigfix_mm.models.schedules import halton_order
+from bigfix_mm.models.editors.bigfix.transformer import BidirectionalTransformer
+from bigfix_mm.models.editors.bigfix.sampler import TokenFixingSampler
+from bigfix_mm.core.injection import TokenInjector
+from bigfix_mm.core.schedules import halton_order
 loaded = [m for m in sys.modules if m.startswith(BLOCKED)]
 assert not loaded, loaded
 """
@@ -96,7 +96,7 @@ def test_bench_functions_report_throughput_and_ratio():
 
 
 def test_head_cost_table_and_bit_head_cases():
-    from bigfix_mm.utils.benchmark import head_costs
+    from bigfix_mm.apis.benchmark import head_costs
     rows = {(r['head'], r['bits']): r for r in head_costs(384, [10, 16, 32], dict(steps=4))}
     assert rows['softmax', 32]['params'] == (2**32 + 1) * (384 + 1)
     assert rows['softmax', 10]['train_flops'] == 2 * 384 * (2**10 + 1)

@@ -11,8 +11,8 @@ import pytest
 
 import torch
 
-from ..conftest import REPO
-from ..conftest import small_cfg
+from tests.conftest import REPO
+from tests.conftest import small_cfg
 
 
 def free_port() -> int:
@@ -89,4 +89,4 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert "global batch 8 (2 x 4 x 1) differs from the config's auto_scale_lr" in log
     # validation ran (DefaultSampler shards, results gathered on rank 0)
     scalars = next(work.glob('*/vis_data/scalars.json')).read_text()
-    assert 'token/fix_acc' in scalars
+    assert 'token/injected_acc' in scalars

@@ -6,7 +6,7 @@ from mmengine.config import Config
 from PIL import Image
 
 from bigfix_mm.apis import init_model
-from ..conftest import load_tool, small_cfg, tool_exit_status
+from tests.conftest import load_tool, small_cfg, tool_exit_status
 
 
 @pytest.fixture(scope='module')

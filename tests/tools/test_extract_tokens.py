@@ -10,9 +10,10 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from bigfix_mm.models.tokenizers import VQAutoencoder
+from bigfix_mm.core.checkpoint import CheckpointError
+from bigfix_mm.models.editors.vqgan import VQAutoencoder
 from bigfix_mm.registry import DATASETS
-from ..conftest import REPO, load_tool
+from tests.conftest import REPO, load_tool
 
 et = load_tool('extract_tokens')
 from bigfix_mm.datasets.token_extraction import PROGRESS  # noqa: E402
@@ -125,7 +126,7 @@ def test_cli_and_checkpoint_from_a_work_dir(setup, capsys):
     work = tmp / 'work'
     work.mkdir()
     (work / 'last_checkpoint').write_text(str(tmp / 'vq.pth'))
-    assert et.resolve_checkpoint(str(work)) == str(tmp / 'vq.pth')
+    assert str(et.resolve_checkpoint(str(work))) == str(tmp / 'vq.pth')
     code = et.main([str(cfg), '--split', 'train', '--out', str(tmp / 'cli'), '--checkpoint',
                     str(work), '--limit', '6', '--batch-size', '4', '--num-workers', '0',
                     '--no-progress', '--verify', '3'])
@@ -134,7 +135,7 @@ def test_cli_and_checkpoint_from_a_work_dir(setup, capsys):
     assert np.load(tmp / 'cli' / 'tokens.npy').shape == (6, 8, 8)
     with pytest.raises(KeyError, match="no entry for --split 'val'"):
         et.main([str(cfg), '--split', 'val', '--out', str(tmp / 'x')])
-    with pytest.raises(FileNotFoundError, match='last_checkpoint'):
+    with pytest.raises(CheckpointError, match='is a directory, not a checkpoint file'):
         et.resolve_checkpoint(str(tmp / 'images'))
 
 
@@ -163,3 +164,39 @@ def test_32_bit_ids_are_stored_without_overflow(setup):
     item = data[3]['tokens']
     assert item.dtype == torch.int64
     assert torch.equal(item.flatten(), torch.from_numpy(tokens[3].astype(np.int64)).flatten())
+
+
+def test_checkpoint_from_a_work_dir_with_an_empty_pointer(setup):
+    """MMEngine writes ``last_checkpoint`` non-atomically: an empty pointer falls back to
+    the newest checkpoint of the work dir that loads (as --resume does)."""
+    import shutil
+    tmp, _ = setup
+    work = tmp / 'work_empty_pointer'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text('')
+    shutil.copy(tmp / 'vq.pth', work / 'iter_2.pth')
+    (work / 'iter_4.pth').write_bytes(b'truncated')
+    assert str(et.resolve_checkpoint(str(work))) == str(work / 'iter_2.pth')
+
+
+def test_an_interrupted_extraction_says_how_to_resume(setup, capsys):
+    """Ctrl-C during chunk 2 of 3: the tool says so with the command that resumes it,
+    and a TokenDataset on the unfinished folder repeats that command."""
+    from tests.conftest import tool_exit_status
+    tmp, cfg = setup
+    interrupted = tmp / 'interrupted_cfg.py'
+    interrupted.write_text(cfg.read_text().replace(
+        "pipeline=[dict(type='CenterCropResize', size=16)]",
+        "pipeline=[dict(type='CenterCropResize', size=16), dict(type='InterruptAtSample', "
+        "index=5)]") + "custom_imports = dict(imports=['bigfix_mm', 'tests.tools.probe_hooks'])\n")
+    out = tmp / 'out'
+    argv = [str(interrupted), '--split', 'train', '--out', str(out), '--chunk-size', '4',
+            '--batch-size', '2', '--num-workers', '0', '--no-progress']
+    assert tool_exit_status('extract_tokens', argv) == 130
+    command = 'python tools/extract_tokens.py ' + ' '.join(argv)
+    assert f'extraction into {out} interrupted; the finished chunks are kept. Resume it with ' \
+        f'the same command: {command}' in capsys.readouterr().err
+    assert json.loads((out / PROGRESS).read_text())['done'] == [0]
+    with pytest.raises(FileNotFoundError, match='did not finish') as err:
+        DATASETS.build(dict(type='TokenDataset', data_root=str(out), codebook_size=64))
+    assert '(1 of 3 chunks done' in str(err.value) and str(err.value).endswith(command)

@@ -10,9 +10,9 @@ from typing import Dict
 
 import pytest
 
-from ..conftest import REPO
-from .test_dist_train import run_tool, subprocess_env
-from ..conftest import small_cfg
+from tests.conftest import REPO
+from tests.tools.test_dist_train import run_tool, subprocess_env
+from tests.conftest import small_cfg
 
 TRAIN = str(REPO / 'tools' / 'train.py')
 

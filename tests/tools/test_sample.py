@@ -7,7 +7,7 @@ import pytest
 from mmengine.runner import Runner
 from PIL import Image
 
-from ..conftest import REPO, SMALL_CONFIG, load_tool, small_cfg, tool_exit_status
+from tests.conftest import REPO, SMALL_CONFIG, load_tool, small_cfg, tool_exit_status
 
 CAPTION_MAX = 60  # pixels of caption above the hook's grids
 
@@ -60,8 +60,8 @@ def test_sample_tool_samples_the_named_preset_with_its_overrides(trained, tmp_pa
     """--sampler PRESET --fix-ratio: the images of that preset built by the preset table;
     --steps / --cfg left out take the config's sampler values (8 steps, w = 1)."""
     from bigfix_mm.apis import generate, init_model
-    from bigfix_mm.models.samplers import sampler_config
-    from bigfix_mm.utils.images import to_uint8
+    from bigfix_mm.models.editors.bigfix.sampler import sampler_config
+    from bigfix_mm.visualization.images import to_uint8
     config, ckpt = trained / SMALL_CONFIG.name, trained / 'iter_4.pth'
     tool = load_tool('sample')
 

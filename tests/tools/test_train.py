@@ -8,8 +8,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..conftest import CIFAR_QUICK as QUICK
-from ..conftest import REPO, requires_cifar, small_cfg, small_cifar_cfg
+from tests.conftest import CIFAR_QUICK as QUICK
+from tests.conftest import REPO, requires_cifar, small_cfg, small_cifar_cfg
 
 
 def test_config_inheritance_and_overrides():
@@ -20,7 +20,7 @@ def test_config_inheritance_and_overrides():
     assert cfg.model.tokenizer.levels == 6  # the quick config's: 216 codes
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.03  # from _base_/schedules
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
-    big = Config.fromfile(str(REPO / 'configs' / 'bigfix_imagenet256.py'))
+    big = Config.fromfile(str(REPO / 'configs' / 'bigfix' / 'bigfix_imagenet256.py'))
     assert big.model.transformer.size == 'large'
     assert big.optim_wrapper.type == 'AmpOptimWrapper' and big.optim_wrapper.dtype == 'bfloat16'
     assert big.param_scheduler[0].end == 2500
@@ -35,10 +35,10 @@ def test_runner_trains_validates_checkpoints_and_resumes(tmp_path, shrunk):
     assert (tmp_path / 'iter_4.pth').is_file()
     assert (tmp_path / 'last_checkpoint').read_text().strip().endswith('iter_4.pth')
     scalars = [json.loads(line) for line in next(tmp_path.glob('*/vis_data/scalars.json')).open()]
-    assert any('token/fix_acc' in s for s in scalars)  # validation ran
+    assert any('token/injected_acc' in s for s in scalars)  # validation ran
     assert any('loss' in s and 'masked_acc' in s for s in scalars)
     # the FixingSamplerHook's statistics are logged with the validation metrics
-    val = [s for s in scalars if 'token/fix_acc' in s]
+    val = [s for s in scalars if 'token/injected_acc' in s]
     assert all('fixing/changed_per_step' in s and 'fixing/fixed_share' in s for s in val)
 
     cfg = shrunk(tmp_path, max_iters=6)
@@ -60,15 +60,15 @@ def test_validation_longer_than_the_logging_window(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     scalars = [json.loads(line) for line in next(tmp_path.glob('*/vis_data/scalars.json')).open()]
-    assert any('token/fix_acc' in s for s in scalars)
+    assert any('token/injected_acc' in s for s in scalars)
 
 
 @pytest.mark.slow  # a real tool process, over 10 s
 def test_quick_config_trains_from_an_official_release_in_data_cifar10(tmp_path):
     """A clone without ../shared: BIGFIX_SHARED is empty, data/cifar10 (under the working
     directory) holds the python release; tools/train.py trains the quick config."""
-    from .test_dist_train import run_tool, subprocess_env
-    from ..datasets.cifar_release import write_fake_release
+    from tests.tools.test_dist_train import run_tool, subprocess_env
+    from tests.datasets.cifar_release import write_fake_release
     (tmp_path / 'empty').mkdir()
     md5s = write_fake_release(tmp_path / 'data' / 'cifar10', per_batch=8)
     (tmp_path / 'md5.json').write_text(json.dumps(md5s))

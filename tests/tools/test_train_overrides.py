@@ -6,10 +6,10 @@ from typing import List
 
 import pytest
 
-from ..conftest import REPO, SMALL_CONFIG, load_tool, tool_exit_status
+from tests.conftest import REPO, SMALL_CONFIG, load_tool, tool_exit_status
 
 IMAGES = SMALL_CONFIG  # injects in the data pipeline
-VIDEO = REPO / 'configs' / 'bigfix_synthetic_video.py'  # injects batched in the model
+VIDEO = REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_video.py'  # injects batched in the model
 VIDEO_SLOW = pytest.param(VIDEO, marks=pytest.mark.slow)  # builds the video model: ~8 s
 
 

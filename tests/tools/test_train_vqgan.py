@@ -1,5 +1,5 @@
 """The tokenizer chain through MMEngine's Runner, shrunk to seconds:
-configs/vqgan_cifar10.py (train) -> tools/extract_tokens.py -> configs/bigfix_cifar10.py."""
+configs/vqgan/vqgan_cifar10.py (train) -> tools/extract_tokens.py -> configs/bigfix/bigfix_cifar10.py."""
 import json
 
 import numpy as np
@@ -11,12 +11,12 @@ from bigfix_mm.engine.launch import build_runner
 from mmengine.runner import Runner
 
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO, load_tool, requires_cifar
+from tests.conftest import REPO, load_tool, requires_cifar
 
 et = load_tool('extract_tokens')
 
-VQ_CFG = REPO / 'configs' / 'vqgan_cifar10.py'
-BIGFIX_CFG = REPO / 'configs' / 'bigfix_cifar10.py'
+VQ_CFG = REPO / 'configs' / 'vqgan' / 'vqgan_cifar10.py'
+BIGFIX_CFG = REPO / 'configs' / 'bigfix' / 'bigfix_cifar10.py'
 SMALL_VQ = dict(ch=16, z_channels=16, codebook_size=64, usage_history=512)
 
 
@@ -42,7 +42,7 @@ def test_configs_parse_and_agree():
     vq = Config.fromfile(str(VQ_CFG))
     assert vq.model.type == 'VQGANTrainer' and vq.model.autoencoder.arch == 'cifar-f4'
     assert vq.tokenizer.arch == 'cifar-f4' and vq.train_cfg.max_iters == 2000
-    adv = Config.fromfile(str(REPO / 'configs' / 'vqgan_cifar10_adv.py'))
+    adv = Config.fromfile(str(REPO / 'configs' / 'vqgan' / 'vqgan_cifar10_adv.py'))
     assert adv.model.discriminator.type == 'PatchDiscriminator'
     assert set(adv.optim_wrapper) >= {'autoencoder', 'discriminator', 'constructor'}
     big = resolve_config(Config.fromfile(str(BIGFIX_CFG)))  # the tokenizer's 1024 codes
@@ -102,7 +102,7 @@ def test_train_extract_and_train_bigfix_on_the_tokens(tmp_path):
 
 @requires_cifar
 def test_adversarial_config_trains_with_two_optimizers(tmp_path):
-    cfg = small_vq_cfg(REPO / 'configs' / 'vqgan_cifar10_adv.py', tmp_path, max_iters=2)
+    cfg = small_vq_cfg(REPO / 'configs' / 'vqgan' / 'vqgan_cifar10_adv.py', tmp_path, max_iters=2)
     cfg.model.adv_start_iter = 0
     cfg.model.discriminator.base_channels = 8
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None

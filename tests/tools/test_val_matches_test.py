@@ -7,11 +7,11 @@ from typing import Dict
 
 import pytest
 
-from ..conftest import REPO
-from .test_dist_train import run_tool, subprocess_env
-from .test_train import small_cfg
+from tests.conftest import REPO
+from tests.tools.test_dist_train import run_tool, subprocess_env
+from tests.tools.test_train import small_cfg
 
-METRICS = ('token/loss', 'token/masked_acc', 'token/fix_acc', 'token/clean_acc')
+METRICS = ('token/loss', 'token/masked_acc', 'token/injected_acc', 'token/clean_acc')
 
 
 def logged_validations(work: Path) -> Dict[int, dict]:

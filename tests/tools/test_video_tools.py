@@ -12,10 +12,10 @@ from bigfix_mm.datasets import SyntheticMovingShapes, TokenDataset
 from bigfix_mm.engine.config_checks import resolve_config
 from bigfix_mm.engine.launch import build_runner
 from bigfix_mm.models.tokenizers import PerFrameTokenizer, RGBQuantTokenizer
-from bigfix_mm.utils.video import read_video
-from ..conftest import REPO, load_tool
+from bigfix_mm.visualization.video import read_video
+from tests.conftest import REPO, load_tool
 
-CONFIG = REPO / 'configs' / 'bigfix_synthetic_video.py'
+CONFIG = REPO / 'configs' / 'bigfix' / 'bigfix_synthetic_video.py'
 
 
 def test_extract_tokens_writes_token_volumes(tmp_path):
@@ -123,7 +123,7 @@ def test_eval_video_refuses_fvd_off_16_frames_and_unnamed_context_split(checkpoi
 
 def test_frame_prediction_validation_gives_context_and_scores_the_rest():
     from mmengine.dataset import default_collate
-    from bigfix_mm.models.context import frame_context_mask
+    from bigfix_mm.core.context import frame_context_mask
     from bigfix_mm.registry import DATASETS, MODELS
     cfg = resolve_config(Config.fromfile(str(CONFIG)))
     assert cfg.model.context_frames == cfg.context_frames == (0, 2)
@@ -157,7 +157,7 @@ def test_frame_prediction_validation_gives_context_and_scores_the_rest():
 @pytest.mark.parametrize('name', ['bigfix_ucf101', 'bigfix_nuscenes', 'bigfix_synthetic_video'])
 def test_video_configs_agree_and_build(name):
     from bigfix_mm.registry import MODELS
-    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / f'{name}.py')))
+    cfg = resolve_config(Config.fromfile(str(REPO / 'configs' / 'bigfix' / f'{name}.py')))
     tr = cfg.model.transformer
     dataset = cfg.train_dataloader.dataset
     if dataset.type == 'TokenDataset':

@@ -8,8 +8,8 @@ from mmengine.config import Config
 from PIL import Image
 
 from bigfix_mm.registry import MODELS
-from ..conftest import REPO, SMALL_CONFIG
-from .test_dist_train import subprocess_env
+from tests.conftest import REPO, SMALL_CONFIG
+from tests.tools.test_dist_train import subprocess_env
 
 
 @pytest.mark.slow  # a real tool process, over 10 s

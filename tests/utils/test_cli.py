@@ -6,8 +6,8 @@ import pytest
 
 from bigfix_mm.errors import DataNotFoundError, InputError
 from bigfix_mm.utils import cli
-from ..conftest import REPO
-from ..tools.test_dist_train import subprocess_env
+from tests.conftest import REPO
+from tests.tools.test_dist_train import subprocess_env
 
 
 def _raise(err):
@@ -56,7 +56,7 @@ def test_unexpected_errors_keep_their_traceback(monkeypatch):
 def test_a_tool_prints_a_bad_checkpoint_as_one_block(tmp_path):
     """A real tool start: no deprecation spam, the error in one block, exit status 2."""
     cmd = [sys.executable, str(REPO / 'tools' / 'sample.py'),
-           str(REPO / 'configs' / 'bigfix_cifar10_quick.py'), str(tmp_path / 'missing.pth'),
+           str(REPO / 'configs' / 'bigfix' / 'bigfix_cifar10_quick.py'), str(tmp_path / 'missing.pth'),
            '--out', str(tmp_path / 'out'), '--device', 'cpu']
     env = subprocess_env()
     env.pop('BIGFIX_DEBUG', None)

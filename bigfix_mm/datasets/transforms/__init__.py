@@ -1,7 +1,7 @@
-from .images import CenterCropResize
-from .inpainting import ImageAsGT
-from .tokens import ContextFrames, PackTokenInputs, RandomTokenInjection, TokenizeImage
-from .video import ResizeCropFrames, TokenizeVideo
+from bigfix_mm.datasets.transforms.images import CenterCropResize
+from bigfix_mm.datasets.transforms.inpainting import ImageAsGT
+from bigfix_mm.datasets.transforms.tokens import ContextFrames, PackTokenInputs, RandomTokenInjection, TokenizeImage
+from bigfix_mm.datasets.transforms.video import ResizeCropFrames, TokenizeVideo
 
 __all__ = [
     'CenterCropResize', 'ContextFrames', 'ImageAsGT', 'PackTokenInputs', 'RandomTokenInjection',

@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from bigfix_mm.models.context import check_frame_range, frame_context_mask, sample_context_frames
-from bigfix_mm.models.injection import TokenInjector
+from bigfix_mm.core.context import check_frame_range, frame_context_mask, sample_context_frames
+from bigfix_mm.core.injection import TokenInjector
 from bigfix_mm.registry import MODELS, TRANSFORMS
 
 UNRESOLVED = ("in a BIGFix config it takes the model's; load the config through tools/*.py or "
@@ -82,7 +82,7 @@ class ContextFrames(BaseTransform):
 class RandomTokenInjection(BaseTransform):
     """BIGFix corruption of one sample: mask, then inject random visible tokens.
 
-    Thin face of :class:`bigfix_mm.models.injection.TokenInjector` (the one
+    Thin face of :class:`bigfix_mm.core.injection.TokenInjector` (the one
     implementation). In a BIGFix config write only ``dict(type='RandomTokenInjection')``
     (plus ``seed`` for validation): its settings are the model's,
     ``model.injection`` and the codebook size, handed over by

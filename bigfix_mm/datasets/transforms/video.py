@@ -6,7 +6,7 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from bigfix_mm.registry import TRANSFORMS
-from .tokens import build_pipeline_tokenizer
+from bigfix_mm.datasets.transforms.tokens import build_pipeline_tokenizer
 
 
 def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:

@@ -8,14 +8,18 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from bigfix_mm.core.sampling import balanced_labels
+from bigfix_mm.models.editors.bigfix.sampler.presets import PREVIEW_BASELINE, PREVIEW_SAMPLER
 from bigfix_mm.registry import HOOKS, MODELS
-from bigfix_mm.utils.images import make_grid_uint8, save_png
-from bigfix_mm.utils.sampling_figures import labelled_halves, sampler_label
-from bigfix_mm.utils.video import make_video_grid_uint8
+from bigfix_mm.visualization.images import make_grid_uint8, save_png
+from bigfix_mm.visualization.sampling_figures import labelled_halves, sampler_label
+from bigfix_mm.visualization.video import make_video_grid_uint8
 
-# the two samplers without ``sampler`` / ``baseline`` in the config
-DEFAULT_SAMPLER = dict(type='TokenFixingSampler', steps=8)
-DEFAULT_BASELINE = dict(type='HaltonSampler', steps=8)
+# why the hook refuses FSDP (also reported by the config check, bigfix_mm.engine.fsdp)
+SAMPLER_HOOK_REFUSED = (
+    'does not work with FSDPStrategy: it samples on rank 0 only, while an FSDP forward needs '
+    'every rank. Remove it from custom_hooks and sample from a saved checkpoint with '
+    'tools/sample.py.')
 
 
 @HOOKS.register_module()
@@ -55,14 +59,13 @@ class FixingSamplerHook(Hook):
         self.interval = interval
         self.num_samples = num_samples
         self.seed = seed
-        self.sampler = MODELS.build(dict(sampler or DEFAULT_SAMPLER))
-        self.baseline = MODELS.build(dict(baseline or DEFAULT_BASELINE))
+        self.sampler = MODELS.build(dict(sampler or PREVIEW_SAMPLER))
+        self.baseline = MODELS.build(dict(baseline or PREVIEW_BASELINE))
         self.overrides = dict(steps=steps, cfg_scale=cfg_scale)
         self.out_dir = out_dir
 
     def before_run(self, runner) -> None:
         from torch.distributed.fsdp import FullyShardedDataParallel
-        from bigfix_mm.engine.fsdp import SAMPLER_HOOK_REFUSED
         if isinstance(runner.model, FullyShardedDataParallel):  # built without tools/train.py
             raise RuntimeError(f'FixingSamplerHook {SAMPLER_HOOK_REFUSED}')
 
@@ -90,7 +93,7 @@ class FixingSamplerHook(Hook):
         if not is_main_process():
             return {}
         model = sampling_model(runner, self)
-        labels = torch.arange(self.num_samples, device=model.device) % model.num_classes
+        labels = balanced_labels(self.num_samples, model.num_classes, device=model.device)
         kwargs = {k: v for k, v in self.overrides.items() if v is not None}
         runs = {}
         for name, sampler in (('fixing', self.sampler), ('baseline', self.baseline)):

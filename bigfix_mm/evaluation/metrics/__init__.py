@@ -1,10 +1,10 @@
-from .classifier_accuracy import ClassifierAccuracy
-from .composite_fd import CompositeFrechetDistance
-from .efficientnet_fd import EfficientNetFrechetDistance
-from .local_inception import (LocalFrechetInceptionDistance, LocalInceptionScore,
+from bigfix_mm.evaluation.metrics.classifier_accuracy import ClassifierAccuracy
+from bigfix_mm.evaluation.metrics.composite_fd import CompositeFrechetDistance
+from bigfix_mm.evaluation.metrics.efficientnet_fd import EfficientNetFrechetDistance
+from bigfix_mm.evaluation.metrics.local_inception import (LocalFrechetInceptionDistance, LocalInceptionScore,
                               LocalPrecisionAndRecall)
-from .token_prediction import TokenPredictionMetric
-from .vq_reconstruction import VQReconstructionMetric
+from bigfix_mm.evaluation.metrics.token_prediction import TokenPredictionMetric
+from bigfix_mm.evaluation.metrics.vq_reconstruction import VQReconstructionMetric
 
 __all__ = [
     'ClassifierAccuracy', 'CompositeFrechetDistance', 'EfficientNetFrechetDistance',

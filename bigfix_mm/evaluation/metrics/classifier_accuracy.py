@@ -8,8 +8,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from bigfix_mm.registry import METRICS
-from ..classifier import load_classifier
-from .efficientnet_fd import check_fake_nums, fake_images
+from bigfix_mm.evaluation.classifier import load_classifier
+from bigfix_mm.evaluation.metrics.efficientnet_fd import check_fake_nums, fake_images
 
 
 def sample_labels(data_samples: Sequence[dict]) -> torch.Tensor:
@@ -30,7 +30,7 @@ def sample_labels(data_samples: Sequence[dict]) -> torch.Tensor:
 class ClassifierAccuracy(GenerativeMetric):
     """Share of generated images that a real-data classifier assigns to their class.
 
-    The classifier is the one ``tools/train_classifier.py`` trains on the real
+    The classifier is the one ``projects/classifier_training`` trains on the real
     CIFAR-10 training split (its test accuracy on real images is the ceiling
     to compare with). Loading it checks ``classifier_path`` at construction,
     before any sampling.

@@ -8,8 +8,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from bigfix_mm.registry import METRICS
-from ..efficientnet import EfficientNetLite0Features
-from ..frechet import feature_statistics, frechet_distance
+from bigfix_mm.evaluation.efficientnet import EfficientNetLite0Features
+from bigfix_mm.evaluation.frechet import feature_statistics, frechet_distance
 
 
 @METRICS.register_module()

@@ -11,9 +11,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from bigfix_mm.registry import METRICS
-from ..efficientnet import FEATURE_DIM, EfficientNetLite0Features
-from ..frechet import feature_statistics, frechet_distance, load_statistics, save_statistics
-from ..real_features import (cache_dir, describe_dataset, extract_real_features, meta_hash,
+from bigfix_mm.evaluation.efficientnet import FEATURE_DIM, EfficientNetLite0Features
+from bigfix_mm.evaluation.frechet import feature_statistics, frechet_distance, load_statistics, save_statistics
+from bigfix_mm.evaluation.real_features import (cache_dir, describe_dataset, extract_real_features, meta_hash,
                              subset_indices)
 
 

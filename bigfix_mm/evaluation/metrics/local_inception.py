@@ -27,9 +27,9 @@ from mmagic.utils import MMAGIC_CACHE_DIR
 from torch import nn
 
 from bigfix_mm.registry import METRICS
-from ..efficientnet import file_digest
-from ..real_features import cache_dir, describe_dataset, meta_hash
-from .efficientnet_fd import check_fake_nums
+from bigfix_mm.evaluation.efficientnet import file_digest
+from bigfix_mm.evaluation.real_features import cache_dir, describe_dataset, meta_hash
+from bigfix_mm.evaluation.metrics.efficientnet_fd import check_fake_nums
 
 INCEPTION_URL = ('https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/'
                  'inception-2015-12-05.pt')

@@ -13,7 +13,7 @@ class TokenPredictionMetric(BaseMetric):
 
     Consumes the per-sample ``DataSample``s of :meth:`BIGFix.predict` (as dicts,
     the Evaluator's conversion) and reports ``val_loss`` (mean cross-entropy over
-    all positions except given context frames), ``masked_acc``, ``fix_acc``
+    all positions except given context frames), ``masked_acc``, ``injected_acc``
     (injected tokens restored) and ``clean_acc``.
     """
 
@@ -30,5 +30,5 @@ class TokenPredictionMetric(BaseMetric):
         ratio = lambda a, b: total(a) / total(b) if total(b) else math.nan  # noqa: E731
         return dict(loss=ratio('ce_sum', 'num_tokens'),
                     masked_acc=ratio('masked_correct', 'masked_count'),
-                    fix_acc=ratio('injected_correct', 'injected_count'),
+                    injected_acc=ratio('injected_correct', 'injected_count'),
                     clean_acc=ratio('clean_correct', 'clean_count'))

@@ -1,14 +1,10 @@
-from .base import BaseTokenizer, FrozenTokenizer
-from .diffusers_vq import DiffusersVQTokenizer
-from .lfq import LookupFreeQuantizer
-from .quantizer import VectorQuantizer
-from .rgb_quant import RGBQuantTokenizer
-from .video import BaseVideoTokenizer, PerFrameTokenizer
-from .vq_autoencoder import VQ_ARCHS, VQAutoencoder, resolve_arch
-from .vqgan import VQGANTokenizer
+from bigfix_mm.models.tokenizers.base import BaseTokenizer, FrozenTokenizer
+from bigfix_mm.models.tokenizers.diffusers_vq import DiffusersVQTokenizer
+from bigfix_mm.models.tokenizers.rgb_quant import RGBQuantTokenizer
+from bigfix_mm.models.tokenizers.video import BaseVideoTokenizer, PerFrameTokenizer
+from bigfix_mm.models.tokenizers.vqgan import VQGANTokenizer
 
 __all__ = [
-    'BaseTokenizer', 'FrozenTokenizer', 'DiffusersVQTokenizer', 'LookupFreeQuantizer', 'VectorQuantizer',
-    'RGBQuantTokenizer', 'VQ_ARCHS',
-    'VQAutoencoder', 'resolve_arch', 'VQGANTokenizer', 'BaseVideoTokenizer', 'PerFrameTokenizer'
+    'BaseTokenizer', 'FrozenTokenizer', 'DiffusersVQTokenizer', 'RGBQuantTokenizer',
+    'VQGANTokenizer', 'BaseVideoTokenizer', 'PerFrameTokenizer'
 ]

@@ -1,10 +1,10 @@
 """The frozen tokenizer every image and video tokenizer of bigfix_mm derives from."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import nn
 
-from bigfix_mm.utils.tokens import check_token_range
+from bigfix_mm.core.tokens import check_token_range
 
 
 class FrozenTokenizer(nn.Module):
@@ -16,13 +16,24 @@ class FrozenTokenizer(nn.Module):
     and ``(h, w) = (H, W) / downsample``.
 
     Subclasses set ``codebook_size`` and ``downsample`` (and, for video,
-    ``temporal_downsample``) and implement :meth:`_encode` / :meth:`_decode`.
+    ``temporal_downsample``) and implement :meth:`_encode` / :meth:`_decode`; one whose
+    config states them differently overrides :meth:`config_facts`.
     """
 
     is_video: bool = False
     codebook_size: int
     downsample: int
     temporal_downsample: int = 1
+
+    @classmethod
+    def config_facts(cls, cfg: dict) -> Optional[Tuple[int, int, str]]:
+        """(codebook_size, downsample, description) that config ``cfg`` of this class
+        gives before anything is built, or None where only the built tokenizer knows.
+        Here: ``codebook_size`` and ``downsample`` stated in the config."""
+        if 'codebook_size' in cfg and 'downsample' in cfg:
+            return (int(cfg['codebook_size']), int(cfg['downsample']),
+                    f"{cfg.get('type', cls.__name__)} has {cfg['codebook_size']} codes")
+        return None
 
     def token_grid(self, num_frames: int, image_size: int | Tuple[int, int]) -> Tuple[int, int, int]:
         """(t, h, w) token volume of ``num_frames`` frames; raises if a size does not divide."""

@@ -23,8 +23,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
-from bigfix_mm.engine.checkpoint import CheckpointError, load_checkpoint_file
-from bigfix_mm.utils.state_dict import layout_mismatches, mmengine_state_dict
+from bigfix_mm.core.checkpoint import (CheckpointError, layout_mismatches, load_checkpoint_file,
+                                       mmengine_state_dict, save_checkpoint_file)
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -37,7 +37,7 @@ def extract_state_dict(obj: Any, source: str = 'checkpoint', use_ema: bool = Tru
     """Find the autoencoder's tensors inside a loaded checkpoint object.
 
     Accepts a plain state dict, an MMEngine checkpoint (EMA weights as
-    :func:`~bigfix_mm.utils.state_dict.mmengine_state_dict` finds them) or a
+    :func:`~bigfix_mm.core.checkpoint.mmengine_state_dict` finds them) or a
     dict holding one under ``ema`` (preferred when ``use_ema``), ``model``,
     ``state_dict``; strips ``module.`` (DDP) and ``autoencoder.``
     (VQGANTrainer) prefixes and drops training-only parts (``loss.*``,
@@ -227,8 +227,8 @@ def load_native(path: str | Path, use_ema: bool = True,
         raise FileNotFoundError(
             f'VQ tokenizer checkpoint {path} does not exist: check the `checkpoint` path of the '
             'tokenizer config (or --checkpoint). Train one with tools/train.py '
-            'configs/vqgan_cifar10.py, or convert a published one with tools/convert_llamagen.py '
-            '/ tools/convert_taming.py.')
+            'configs/vqgan/vqgan_cifar10.py, or convert a published one with tools/model_converters/convert_llamagen.py '
+            '/ tools/model_converters/convert_taming.py.')
     if allow_inert:
         obj, _ = load_tensors_only(path)
     else:
@@ -236,22 +236,17 @@ def load_native(path: str | Path, use_ema: bool = True,
             obj = load_checkpoint_file(path)
         except CheckpointError as err:
             raise CheckpointError(
-                f'{err}\nConvert it once with tools/convert_llamagen.py or tools/convert_taming.py, '
+                f'{err}\nConvert it once with tools/model_converters/convert_llamagen.py or tools/model_converters/convert_taming.py, '
                 'which read the tensors without running code from the file.') from err
     return to_native(obj, source=str(path), use_ema=use_ema)
 
 
 def save_native(state: Mapping[str, torch.Tensor], path: str | Path,
                 metadata: Optional[Dict[str, str]] = None) -> None:
-    """Write a state dict as ``.safetensors`` (with string metadata) or a plain ``.pth``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a state dict atomically as ``.safetensors`` (with string metadata) or a plain
+    ``.pth`` (:func:`~bigfix_mm.core.checkpoint.save_checkpoint_file`)."""
     tensors = {k: v.detach().contiguous().cpu() for k, v in state.items()}
-    if path.suffix == '.safetensors':
-        from safetensors.torch import save_file
-        save_file(tensors, str(path), metadata=metadata or {})
-    else:
-        torch.save(tensors, path)
+    save_checkpoint_file(tensors, path, metadata)
 
 
 # ------------------------------------------------------------- file conversion
@@ -263,7 +258,7 @@ def convert_checkpoint(src: str | Path, dst: str | Path, arch: Optional[str], us
     written, so a wrong ``arch`` fails here with the mismatching keys. Returns a
     report with the replaced (inert) globals, the dropped keys and the counts.
     """
-    from .vq_autoencoder import VQAutoencoder, resolve_arch
+    from bigfix_mm.models.editors.vqgan.vq_autoencoder import VQAutoencoder, resolve_arch
     obj, replaced = load_tensors_only(src)
     raw = extract_state_dict(obj, source=str(src), use_ema=use_ema) if isinstance(obj, Mapping) else {}
     state = to_native(obj, source=str(src), use_ema=use_ema)
@@ -280,7 +275,7 @@ def convert_checkpoint(src: str | Path, dst: str | Path, arch: Optional[str], us
 
 
 def convert_cli(argv=None, default_arch: str = 'llamagen-vq16', what: str = 'LlamaGen') -> int:
-    """Command line of tools/convert_llamagen.py and tools/convert_taming.py."""
+    """Command line of tools/model_converters/convert_llamagen.py and tools/model_converters/convert_taming.py."""
     import argparse
 
     from mmengine.config import DictAction

@@ -2,7 +2,7 @@
 import torch
 
 from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer
+from bigfix_mm.models.tokenizers.base import BaseTokenizer
 
 
 @MODELS.register_module()

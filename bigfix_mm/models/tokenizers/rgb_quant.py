@@ -2,8 +2,8 @@
 import torch
 import torch.nn.functional as F
 
-from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer
+from bigfix_mm.registry import MODELS, with_class_defaults
+from bigfix_mm.models.tokenizers.base import BaseTokenizer
 
 
 @MODELS.register_module()
@@ -17,6 +17,13 @@ class RGBQuantTokenizer(BaseTokenizer):
         levels: L, quantisation levels per channel (2..64).
         downsample: f, pooling factor; images must be divisible by it.
     """
+
+    @classmethod
+    def config_facts(cls, cfg: dict):
+        full = with_class_defaults(MODELS, dict(cfg, type=cls.__name__))
+        levels = int(full['levels'])
+        return (levels**3, int(full['downsample']),
+                f'RGBQuantTokenizer(levels={levels}) has {levels}**3 = {levels**3} codes')
 
     def __init__(self, levels: int = 8, downsample: int = 4):
         super().__init__()

@@ -4,7 +4,7 @@ from typing import Sequence
 import torch
 
 from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer, FrozenTokenizer
+from bigfix_mm.models.tokenizers.base import BaseTokenizer, FrozenTokenizer
 
 
 class BaseVideoTokenizer(FrozenTokenizer):
@@ -31,6 +31,11 @@ class PerFrameTokenizer(BaseVideoTokenizer):
 
     Shapes: (B, T, 3, H, W) <-> (B, T, H / f, W / f); ``temporal_downsample = 1``.
     """
+
+    @classmethod
+    def config_facts(cls, cfg: dict):
+        from bigfix_mm.models.tokenizers.facts import tokenizer_facts
+        return tokenizer_facts(cfg.get('tokenizer'))
 
     def __init__(self, tokenizer: dict | BaseTokenizer, frame_batch: int | None = None):
         super().__init__()

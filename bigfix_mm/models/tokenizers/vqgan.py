@@ -3,10 +3,10 @@ from typing import Optional
 
 import torch
 
-from bigfix_mm.registry import MODELS
-from .base import BaseTokenizer
-from .convert import check_state_dict, load_native
-from .vq_autoencoder import VQAutoencoder, resolve_arch
+from bigfix_mm.registry import MODELS, signature_defaults
+from bigfix_mm.models.tokenizers.base import BaseTokenizer
+from bigfix_mm.models.tokenizers.convert import check_state_dict, load_native
+from bigfix_mm.models.editors.vqgan.vq_autoencoder import VQAutoencoder, resolve_arch
 
 
 @MODELS.register_module()
@@ -17,9 +17,9 @@ class VQGANTokenizer(BaseTokenizer):
 
         dict(type='VQGANTokenizer', arch='llamagen-vq16', checkpoint='vq_ds16_c2i.pt')
         dict(type='VQGANTokenizer', arch='taming-f16-1024', checkpoint='last.ckpt')  # after
-            # tools/convert_taming.py, or directly if the file loads with weights_only
+            # tools/model_converters/convert_taming.py, or directly if the file loads with weights_only
         dict(type='VQGANTokenizer', checkpoint='work_dirs/vqgan_cifar10/iter_2000.pth',
-             **cifar_arch)  # trained with configs/vqgan_cifar10.py
+             **cifar_arch)  # trained with configs/vqgan/vqgan_cifar10.py
 
     Args:
         arch: a named architecture of :data:`VQ_ARCHS`, or None to give every
@@ -33,6 +33,16 @@ class VQGANTokenizer(BaseTokenizer):
 
     ``encode``: (B, 3, H, W) float [0, 1] -> (B, H/f, W/f) int64; ``decode`` back.
     """
+    KWARGS_ARGUMENTS = VQAutoencoder  # what receives **arch_kwargs (config key checks)
+
+    @classmethod
+    def config_facts(cls, cfg: dict):
+        extra = {k: v for k, v in cfg.items() if k not in ('type', 'arch', 'checkpoint', 'use_ema')}
+        arch = {**signature_defaults(VQAutoencoder), **resolve_arch(cfg.get('arch'), **extra)}
+        quantizer = arch.get('quantizer') or {}
+        k = 2**int(quantizer['bits']) if 'bits' in quantizer else int(arch['codebook_size'])
+        return (k, 2**(len(arch['ch_mult']) - 1),
+                f"VQGANTokenizer(arch={cfg.get('arch')!r}) has {k} codes")
 
     def __init__(self, arch: Optional[str] = None, checkpoint: Optional[str] = None,
                  use_ema: bool = True, **arch_kwargs):

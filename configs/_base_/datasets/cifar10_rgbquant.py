@@ -1,5 +1,5 @@
 # CIFAR-10 (official python release or the shared JPEG edition) tokenized on the fly by the
-# model's tokenizer (e.g. fixed RGB quantisation, see configs/bigfix_cifar10_quick.py);
+# model's tokenizer (e.g. fixed RGB quantisation, see configs/bigfix/bigfix_cifar10_quick.py);
 # pipelines and loaders: tokenize_images.py.
 _base_ = ['./tokenize_images.py']
 # None: data/cifar10, then $BIGFIX_SHARED (or ../shared)/data/cifar10

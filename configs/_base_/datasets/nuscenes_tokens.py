@@ -3,10 +3,11 @@
 # ~12 Hz), clips of 8 frames 2 apart (~6 Hz), resized and centre-cropped to 128x224 -> with a
 # f16 VQ (8, 8, 14) tokens. Split files list scene names (one a line). The raw nuScenes tree
 # also works: NuScenesFrames(layout='raw', data_root='data/nuscenes', source='sweeps').
-#   python tools/extract_tokens.py configs/bigfix_nuscenes.py --split train --out data/nuscenes_tokens/train
-#   python tools/extract_tokens.py configs/bigfix_nuscenes.py --split val --out data/nuscenes_tokens/val
+#   python tools/extract_tokens.py configs/bigfix/bigfix_nuscenes.py --split train --out data/nuscenes_tokens/train
+#   python tools/extract_tokens.py configs/bigfix/bigfix_nuscenes.py --split val --out data/nuscenes_tokens/val
 # Every clip gives its first k frames, k uniform in context_frames: drawn by the model in
 # training (model.context_frames) and by ContextFrames (seeded) in validation.
+_base_ = ['./token_loaders.py']
 num_frames = 8
 context_frames = (0, 4)
 frame_size = (128, 224)
@@ -29,21 +30,9 @@ val_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/train',
-                 pipeline=train_pipeline),
-)
+    dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/val',
-                 pipeline=val_pipeline),
-)
-val_evaluator = dict(type='TokenPredictionMetric')
+    dataset=dict(type='TokenDataset', data_root='data/nuscenes_tokens/val', pipeline=val_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

@@ -1,8 +1,9 @@
 # UCF-101 (official split 1) as pre-extracted per-frame tokens: 16 frames 2 apart, resized and
 # centre-cropped to 128x128, one VQ token grid per frame. The model config names the tokenizer;
 # extract the tokens with the same config:
-#   python tools/extract_tokens.py configs/bigfix_ucf101.py --split train --out data/ucf101_tokens/train
-#   python tools/extract_tokens.py configs/bigfix_ucf101.py --split test --out data/ucf101_tokens/test
+#   python tools/extract_tokens.py configs/bigfix/bigfix_ucf101.py --split train --out data/ucf101_tokens/train
+#   python tools/extract_tokens.py configs/bigfix/bigfix_ucf101.py --split test --out data/ucf101_tokens/test
+_base_ = ['./token_loaders.py']
 num_frames = 16
 frame_size = 128
 ucf_root = 'data/UCF-101'  # <Class>/v_<Class>_gXX_cYY.avi
@@ -23,21 +24,9 @@ val_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/train',
-                 pipeline=train_pipeline),
-)
+    dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/test',
-                 pipeline=val_pipeline),
-)
-val_evaluator = dict(type='TokenPredictionMetric')
+    dataset=dict(type='TokenDataset', data_root='data/ucf101_tokens/test', pipeline=val_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

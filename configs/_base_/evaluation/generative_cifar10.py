@@ -5,7 +5,7 @@
 #     test_cfg = _base_.gen_test_cfg
 #     test_dataloader = _base_.gen_dataloader
 #     test_evaluator = _base_.gen_evaluator
-# (see configs/bigfix_cifar10_quick_eval.py and docs/evaluation.md).
+# (see configs/bigfix/bigfix_cifar10_quick_eval.py and docs/evaluation.md).
 #
 # Real images: the CIFAR-10 test split, packed as `gt_img` for the metrics.
 # Generated images: BIGFix answers MMagic's generation requests; the metrics of
@@ -33,7 +33,7 @@ gen_offline_metrics = [
          real_nums=-1, sample_model='orig', sample_kwargs=gen_sample_kwargs),
 ]
 
-# Needs `tools/train_classifier.py` first (its default output path).
+# Needs `projects/classifier_training` first (its default output path).
 gen_classifier_metric = dict(type='ClassifierAccuracy', prefix='cls', fake_nums=gen_fake_nums,
                              classifier_path='work_dirs/cifar10_classifier/classifier.pth',
                              sample_model='orig', sample_kwargs=gen_sample_kwargs)

@@ -1,5 +1,5 @@
 # The authors' published class-to-image models (Halton-MaskGIT, ImageNet) in bigfix_mm,
-# to load with weights converted by tools/convert_halton_maskgit.py. A published
+# to load with weights converted by tools/model_converters/convert_halton_maskgit.py. A published
 # config (configs/halton_maskgit/*.py) states only its size, grid and CFG weight.
 #
 # Tokenizer: LlamaGen VQ-16 (K=16384, 16x16 tokens at 256 px, 24x24 at 384 px), the

@@ -1,7 +1,7 @@
 # FSDP through MMEngine's FlexibleRunner + FSDPStrategy: parameters, gradients and optimizer
 # state sharded over the ranks. Add this file to a config's _base_ list, or switch an existing
 # config on the command line:
-#   bash tools/dist_train.sh configs/bigfix_imagenet256.py 8 --cfg-options \
+#   bash tools/dist_train.sh configs/bigfix/bigfix_imagenet256.py 8 --cfg-options \
 #       runner_type=FlexibleRunner strategy.type=FSDPStrategy \
 #       strategy.model_wrapper.type=GuardedFullyShardedDataParallel \
 #       strategy.model_wrapper.auto_wrap_policy.type=transformer_block_wrap_policy

@@ -8,7 +8,7 @@ from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
 from bigfix_mm.registry import DATASETS, METRICS, MODELS
-from ...conftest import requires_cifar
+from tests.conftest import requires_cifar
 
 
 class _Module(torch.nn.Module):

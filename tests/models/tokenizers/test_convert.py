@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError
-from bigfix_mm.models.tokenizers import VQAutoencoder
+from bigfix_mm.models.editors.vqgan import VQAutoencoder
 from bigfix_mm.models.tokenizers.convert import (convert_checkpoint, extract_state_dict,
                                                  is_taming_layout, load_native, load_tensors_only,
                                                  native_to_taming, taming_to_native)

@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from bigfix_mm.engine.checkpoint import CheckpointError
-from bigfix_mm.models.tokenizers import VQAutoencoder, VQGANTokenizer, resolve_arch
+from bigfix_mm.models.tokenizers import VQGANTokenizer
+from bigfix_mm.models.editors.vqgan import VQAutoencoder, resolve_arch
 from bigfix_mm.models.tokenizers.convert import taming_to_native
 
-from ...conftest import assert_codes_like
+from tests.conftest import assert_codes_like
 
 F16 = dict(ch=128, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, z_channels=256)
 

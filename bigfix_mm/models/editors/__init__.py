@@ -1,0 +1,2 @@
+"""One folder per method: :mod:`.bigfix` (the generator, its transformer, heads and
+sampler) and :mod:`.vqgan` (the VQ / LFQ autoencoder and its trainer)."""

@@ -1,0 +1,1 @@
+"""Training the CIFAR-10 classifier that scores samples (README.md)."""

@@ -1,0 +1,1 @@
+"""The token-fixing study: ``python -m projects.fixing_study`` (README.md)."""

@@ -1,0 +1,129 @@
+"""Is the metric valid in this token space? The corruption ladder and its rules.
+
+The token round trip of held-out test images is what a perfect token model
+reproduces. Corrupting a known share of its tokens gives inputs that are worse
+by construction; a metric that can judge samplers in this space must score
+them monotonically worse. The ladder also gives the metric's *resolution*: the
+smallest corruption whose paired interval against the uncorrupted step excludes
+zero at the cell's sample size.
+
+Corruption modes:
+
+- ``uniform``: each chosen position gets a random *other* code of the codebook;
+- ``shuffle``: each chosen position gets the token of another position of the
+  same image that holds a different code (the injection's ``shuffle`` source,
+  restricted to tokens that change something). An image of one code cannot be
+  changed this way; :func:`corrupt_tokens` reports the share actually changed.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+LADDER_RATES = (0.0, 0.02, 0.05, 0.10, 0.20, 0.40)
+LADDER_MODES = ('uniform', 'shuffle')
+
+
+def corrupt_tokens(tokens: torch.Tensor, rate: float, mode: str, codebook_size: int,
+                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Replace exactly ``round(rate * L)`` positions of every image.
+
+    Args:
+        tokens: (N, L) int64 ids in [0, K).
+        rate: share of positions to replace, in [0, 1].
+        mode: ``uniform`` or ``shuffle`` (see the module docstring).
+        codebook_size: K.
+        generator: CPU RNG for reproducible corruption.
+
+    Returns:
+        (N, L) int64 corrupted ids; with ``uniform`` exactly ``round(rate * L)``
+        ids differ per image, with ``shuffle`` as many as the image's codes allow.
+    """
+    if mode not in LADDER_MODES:
+        raise ValueError(f'corruption mode={mode!r} is not one of {LADDER_MODES}')
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f'rate={rate} must be in [0, 1]')
+    tokens = tokens.long()
+    n, length = tokens.shape
+    m = int(round(rate * length))
+    if m == 0:
+        return tokens.clone()
+    chosen = torch.rand(n, length, generator=generator).argsort(dim=1)[:, :m]  # (N, m)
+    original = tokens.gather(1, chosen)  # (N, m)
+    if mode == 'uniform':
+        # a uniform draw among the K - 1 other codes: skip over the original id
+        draw = torch.randint(0, codebook_size - 1, (n, m), generator=generator)
+        new = draw + (draw >= original).long()
+    else:
+        # source: a random position of the same image holding a different code
+        scores = torch.rand(n, m, length, generator=generator)
+        differs = tokens[:, None, :] != original[:, :, None]  # (N, m, L)
+        source = scores.masked_fill(~differs, -1.0).argmax(dim=2)  # (N, m)
+        new = torch.where(differs.any(dim=2), tokens.gather(1, source), original)
+    return tokens.scatter(1, chosen, new)
+
+
+def changed_share(clean: torch.Tensor, corrupted: torch.Tensor) -> float:
+    """Share of positions whose id differs: the corruption rate actually applied."""
+    return float((clean != corrupted).double().mean())
+
+
+def is_monotonic(values: Sequence[float]) -> bool:
+    """True when every step of the ladder scores strictly worse (higher) than the one before."""
+    values = list(values)
+    return all(b > a for a, b in zip(values, values[1:]))
+
+
+def resolution(rates: Sequence[float], diffs: Sequence[Dict[str, float]]) -> Optional[float]:
+    """The smallest rate > 0 whose paired difference to the 0% step excludes zero upwards.
+
+    Args:
+        rates: the ladder's rates, ascending, starting with 0.
+        diffs: per rate, the paired interval ``dict(diff, lo, hi)`` of
+            ``metric(rate) - metric(0)`` (the 0% entry is ignored).
+
+    Returns:
+        The rate, or None when no step of the ladder is resolved.
+    """
+    for rate, diff in zip(rates, diffs):
+        if rate > 0 and diff['lo'] > 0:
+            return float(rate)
+    return None
+
+
+def ladder_verdict(space: str, monotonic: Dict[str, bool], resolved: Dict[str, Optional[float]],
+                   metric: str = 'FD to the round trip') -> str:
+    """The sentence the page states about the metric in ``space``.
+
+    Valid only when every corruption mode is monotonic; otherwise the page states no
+    direction for the space.
+    """
+    modes = ', '.join(f'`{m}`' for m in monotonic)
+    if not all(monotonic.values()):
+        bad = ', '.join(f'`{m}`' for m, ok in monotonic.items() if not ok)
+        return (f'**The metric is not valid in the {space} space**: the {metric} of the '
+                f'corrupted round trip does not rise monotonically with the corruption ({bad}), '
+                'so this page states no direction for this space.')
+    res = '; '.join(f'`{m}`: {"not resolved" if r is None else f"{100 * r:g}% of tokens"}'
+                    for m, r in resolved.items())
+    return (f'The {metric} is valid in the {space} space: it rises monotonically with the '
+            f'share of corrupted tokens ({modes}). Its resolution at a cell\'s sample size, the '
+            f'smallest corruption it tells from none: {res}.')
+
+
+def ladder_rows(rates: Sequence[float], steps: List[dict]) -> List[str]:
+    """Markdown rows of one mode's ladder: rate, changed share, metrics and intervals."""
+    rows = []
+    for rate, step in zip(rates, steps):
+        d = step['fd_tok_vs_clean']
+        diff = '–' if rate == 0 else f'{d["diff"]:+.2f} [{d["lo"]:+.2f}, {d["hi"]:+.2f}]'
+        rows.append(f'| {100 * rate:g}% | {100 * step["changed"]:.1f}% | '
+                    f'{step["fd_tok"]:.2f} [{step["fd_tok_ci"][0]:.2f}, '
+                    f'{step["fd_tok_ci"][1]:.2f}] | {diff} | {step["fd_real"]:.2f} | '
+                    f'{step["precision"]:.3f} | {step["recall"]:.3f} | {step["acc"]:.1f} |')
+    return rows
+
+
+def ladder_means(steps: List[dict], key: str = 'fd_tok') -> np.ndarray:
+    """The metric of every step of one mode, in rate order."""
+    return np.array([s[key] for s in steps], dtype=np.float64)

@@ -1,0 +1,71 @@
+"""The corruption ladder: exact rates, and the rules that turn it into words."""
+import pytest
+import torch
+
+from projects.fixing_study.ladder import (changed_share, corrupt_tokens, is_monotonic,
+                                          ladder_verdict, resolution)
+
+
+def tokens(n=50, length=64, k=1024, seed=0):
+    return torch.randint(0, k, (n, length), generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize('rate', [0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 1.0])
+def test_uniform_changes_exactly_the_rate(rate):
+    clean = tokens()
+    out = corrupt_tokens(clean, rate, 'uniform', 1024, torch.Generator().manual_seed(1))
+    per_image = (out != clean).sum(1)
+    assert (per_image == round(rate * 64)).all()
+    assert out.min() >= 0 and out.max() < 1024
+    assert changed_share(clean, out) == pytest.approx(round(rate * 64) / 64)
+
+
+@pytest.mark.parametrize('rate', [0.05, 0.2, 0.4])
+def test_shuffle_changes_the_rate_with_codes_of_the_same_image(rate):
+    clean = tokens(k=6)  # few codes: many positions share one
+    out = corrupt_tokens(clean, rate, 'shuffle', 6, torch.Generator().manual_seed(2))
+    assert ((out != clean).sum(1) == round(rate * 64)).all()
+    for a, b in zip(clean, out):
+        assert set(b.tolist()) <= set(a.tolist())  # only codes the image already had
+
+
+def test_shuffle_cannot_change_an_image_of_one_code():
+    clean = torch.full((3, 16), 5)
+    out = corrupt_tokens(clean, 0.5, 'shuffle', 8, torch.Generator().manual_seed(0))
+    assert torch.equal(out, clean)
+
+
+def test_corruption_is_reproducible_and_checks_its_arguments():
+    clean = tokens()
+    a = corrupt_tokens(clean, 0.1, 'uniform', 1024, torch.Generator().manual_seed(3))
+    b = corrupt_tokens(clean, 0.1, 'uniform', 1024, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    with pytest.raises(ValueError, match='mode'):
+        corrupt_tokens(clean, 0.1, 'bogus', 1024)
+    with pytest.raises(ValueError, match='rate'):
+        corrupt_tokens(clean, 1.5, 'uniform', 1024)
+
+
+def test_monotonicity_rule():
+    assert is_monotonic([1.0, 2.0, 2.5, 9.0])
+    assert not is_monotonic([1.0, 2.0, 2.0, 9.0])  # a flat step is not worse
+    assert not is_monotonic([1.0, 0.5, 3.0])
+
+
+def test_resolution_is_the_first_step_whose_interval_excludes_zero():
+    rates = [0.0, 0.02, 0.05, 0.1]
+    diffs = [dict(diff=0, lo=0, hi=0), dict(diff=0.1, lo=-0.2, hi=0.4),
+             dict(diff=1.0, lo=0.3, hi=1.6), dict(diff=3.0, lo=2.0, hi=4.0)]
+    assert resolution(rates, diffs) == 0.05
+    assert resolution(rates[:2], diffs[:2]) is None
+
+
+def test_verdict_says_not_valid_and_names_the_failing_mode():
+    text = ladder_verdict('rgb216', {'uniform': True, 'shuffle': False},
+                          {'uniform': 0.02, 'shuffle': None})
+    assert 'not valid in the rgb216 space' in text and '`shuffle`' in text
+    assert 'no direction' in text
+    ok = ladder_verdict('vq1024', {'uniform': True, 'shuffle': True},
+                        {'uniform': 0.05, 'shuffle': None})
+    assert 'is valid in the vq1024 space' in ok
+    assert '`uniform`: 5% of tokens' in ok and '`shuffle`: not resolved' in ok

@@ -1,0 +1,1 @@
+"""Softmax head vs masked-bit head, with intervals over seeds (README.md)."""

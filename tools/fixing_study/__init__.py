@@ -1,1 +1,0 @@
-"""The token-fixing study (tools/fixing_study.py): its modules."""
