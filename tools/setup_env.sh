@@ -47,7 +47,7 @@ echo "[setup] step 4/4: tests and bigfix_mm (editable)"
 pip_install -c "$ROOT/requirements/build.txt" -r "$ROOT/requirements/tests.txt"
 pip_install --no-deps --no-build-isolation -e "$ROOT"
 
-NO_ALBUMENTATIONS_UPDATE=1 "$VPY" -c 'import mmcv.ops, mmagic.models, mmagic.evaluation, bigfix_mm; print("[setup] stack imports: ok")'
+NO_ALBUMENTATIONS_UPDATE=1 "$VPY" -c 'import mmcv.ops, mmagic.models, mmagic.evaluation, mmagic.apis, bigfix_mm; print("[setup] stack imports: ok")'
 # Optional: Fashion-MNIST from Debian (second small real data set; its tests skip without it).
 # Only where apt-get exists and we are root; BIGFIX_SKIP_APT=1 skips it.
 if [ -z "${BIGFIX_SKIP_APT:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ] \

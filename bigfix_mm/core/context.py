@@ -7,6 +7,7 @@ and a frame count or an explicit ``context_mask`` (:func:`resolve_context`).
 A context mask is bool, True at given positions.
 Flat position ``i`` of a volume lies in frame ``i // (H * W)``.
 """
+import math
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -109,26 +110,68 @@ def resolve_context(grid: Sequence[int],
                              'has to be generated.')
         context_mask = frame_context_mask(grid, k, device).unsqueeze(0).expand(batch_size, -1)
     else:
-        context_mask = context_mask.to(device).bool()
-        if context_mask.numel() == num_tokens:
-            context_mask = context_mask.reshape(1, num_tokens).expand(batch_size, -1)
-        elif context_mask.numel() == batch_size * num_tokens:
-            context_mask = context_mask.reshape(batch_size, num_tokens)
-        else:
-            raise ValueError(f'context_mask has shape {tuple(context_mask.shape)}; expected (N,), '
-                             f'(B, N), {grid} or (B, *{grid}) with N={num_tokens}')
+        context_mask = mask_rows(context_mask, 'context_mask', grid, batch_size, device)
         frames = None if context_frames is None else frame_context_mask(
             grid, int(context_frames), device).expand_as(context_mask)
         if frames is not None and not torch.equal(context_mask, frames):
             raise ValueError('give either `context_frames` or `context_mask`, not two that '
                              'disagree')
+    check_same_count(context_mask, 'context_mask')
     per_row = context_mask.sum(1)
-    if bool((per_row != per_row[0]).any()):
-        raise ValueError(f'context_mask gives {per_row.tolist()} positions per sample; every '
-                         'sample of a batch must give the same number (sample such batches '
-                         'separately).')
     if int(per_row[0]) >= num_tokens:
         raise ValueError('context_mask covers every position: nothing is left to generate')
     check_token_range(context[context_mask], codebook_size, 'context ids at given positions',
                       'Give context made by the model\'s tokenizer.')
     return context_mask, context
+
+
+def mask_rows(mask: torch.Tensor, name: str, grid: Sequence[int], batch_size: int,
+              device: torch.device | str = 'cpu') -> torch.Tensor:
+    """A per-position bool mask, (N,) / grid-shaped (one for every row) or (B, N) /
+    (B, *grid), as (B, N)."""
+    num_tokens = math.prod(grid)
+    mask = mask.to(device).bool()
+    if mask.numel() == num_tokens:
+        return mask.reshape(1, num_tokens).expand(batch_size, -1)
+    if mask.numel() == batch_size * num_tokens:
+        return mask.reshape(batch_size, num_tokens)
+    raise ValueError(f'{name} has shape {tuple(mask.shape)}; expected (N,), (B, N), '
+                     f'{tuple(grid)} or (B, *{tuple(grid)}) with N={num_tokens}, B={batch_size}')
+
+
+def check_same_count(mask: torch.Tensor, name: str) -> None:
+    """Every row of the (B, N) ``mask`` must mark the same number of positions."""
+    per_row = mask.sum(1)
+    if bool((per_row != per_row[0]).any()):
+        raise ValueError(f'{name} marks {per_row.tolist()} positions per sample; every sample '
+                         'of a batch must mark the same number (sample such batches '
+                         'separately).')
+
+
+def resolve_fixable(fixable_mask: Optional[torch.Tensor], context_mask: Optional[torch.Tensor],
+                    grid: Sequence[int], batch_size: int,
+                    device: torch.device | str = 'cpu') -> torch.Tensor:
+    """The given positions a fixing policy may re-sample: (B, N) bool.
+
+    Args:
+        fixable_mask: None (no given position may change), or (N,) / (B, N) /
+            (B, *grid) bool, True where a given token may be re-sampled; every
+            True position must be given (``context_mask``) and every row must
+            hold the same number.
+        context_mask: (B, N) bool given positions from :func:`resolve_context`, or None.
+
+    Returns:
+        (B, N) bool, all False for ``fixable_mask=None``.
+    """
+    grid = as_grid3d(grid)
+    if fixable_mask is None:
+        return torch.zeros(batch_size, math.prod(grid), dtype=torch.bool, device=device)
+    if context_mask is None:
+        raise ValueError('`fixable_mask` marks given tokens that may be re-sampled: pass the '
+                         'given tokens too (`context`, `context_mask`).')
+    fixable = mask_rows(fixable_mask, 'fixable_mask', grid, batch_size, device)
+    if bool((fixable & ~context_mask).any()):
+        raise ValueError('fixable_mask marks positions that are not given (context_mask False): '
+                         'only given tokens can be made fixable; generated ones always are.')
+    check_same_count(fixable, 'fixable_mask')
+    return fixable

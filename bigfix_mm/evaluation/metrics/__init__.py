@@ -1,4 +1,5 @@
 from bigfix_mm.evaluation.metrics.classifier_accuracy import ClassifierAccuracy
+from bigfix_mm.evaluation.metrics.composite_fd import CompositeFrechetDistance
 from bigfix_mm.evaluation.metrics.efficientnet_fd import EfficientNetFrechetDistance
 from bigfix_mm.evaluation.metrics.local_inception import (LocalFrechetInceptionDistance, LocalInceptionScore,
                               LocalPrecisionAndRecall)
@@ -6,7 +7,7 @@ from bigfix_mm.evaluation.metrics.token_prediction import TokenPredictionMetric
 from bigfix_mm.evaluation.metrics.vq_reconstruction import VQReconstructionMetric
 
 __all__ = [
-    'ClassifierAccuracy', 'EfficientNetFrechetDistance', 'LocalFrechetInceptionDistance',
-    'LocalInceptionScore', 'LocalPrecisionAndRecall', 'TokenPredictionMetric',
+    'ClassifierAccuracy', 'CompositeFrechetDistance', 'EfficientNetFrechetDistance',
+    'LocalFrechetInceptionDistance', 'LocalInceptionScore', 'LocalPrecisionAndRecall', 'TokenPredictionMetric',
     'VQReconstructionMetric'
 ]

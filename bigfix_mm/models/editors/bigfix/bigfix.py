@@ -12,6 +12,8 @@ from bigfix_mm.models.editors.bigfix.sampler.presets import DEFAULT_SAMPLER
 from bigfix_mm.registry import MODELS
 from bigfix_mm.core.context import check_frame_range, frame_context_mask, sample_context_frames
 from bigfix_mm.core.injection import CorruptedTokens, TokenInjector
+from bigfix_mm.models.editors.bigfix.inpainting import (check_edit_cfg, inpainting_datasamples,
+                                                        is_inpainting_request)
 
 
 @MODELS.register_module()
@@ -46,6 +48,8 @@ class BIGFix(BaseModel):
             and checkpoints are unchanged.
         max_nonfinite_skips: with ``nonfinite_loss='skip'``, the run stops (listing
             the skipped steps) once more than this many steps in a row were skipped.
+        edit_cfg: how MMagic's inpainting batches are answered (``sampler``,
+            ``seam``, ``seed``, ``label``; :mod:`bigfix_mm.models.editors.bigfix.inpainting`).
     """
     # untyped dict arguments -> what receives their keys (config key checks)
     DICT_ARGUMENTS = dict(injection=TokenInjector)
@@ -61,7 +65,8 @@ class BIGFix(BaseModel):
                  init_cfg: Optional[dict] = None,
                  context_frames: Optional[Sequence[int]] = None,
                  compile: Union[bool, dict] = False,
-                 max_nonfinite_skips: int = 10):
+                 max_nonfinite_skips: int = 10,
+                 edit_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='TokenDataPreprocessor'),
                          init_cfg=init_cfg)
         self.tokenizer = MODELS.build(tokenizer) if tokenizer is not None else None
@@ -102,6 +107,7 @@ class BIGFix(BaseModel):
             raise TypeError(f'model.compile={compile!r} must be a bool or a dict of '
                             'torch.compile kwargs, e.g. compile=dict(mode="max-autotune")')
         self.compile_cfg = (dict() if compile is True else compile) or None
+        self.edit_cfg = check_edit_cfg(edit_cfg or {})
 
     @property
     def net(self) -> torch.nn.Module:
@@ -124,10 +130,13 @@ class BIGFix(BaseModel):
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
         """``loss``: :meth:`loss`; ``predict``: :meth:`predict`; ``tensor``: the
         (B, L, K + 1) logits of the batch's ``input_ids`` (else its clean ``tokens``)
-        as given: nothing is masked nor injected here."""
+        as given: nothing is masked nor injected here. A generation request
+        (``num_batches``, as MMagic's ``ConditionalInferencer`` sends with the
+        default mode) is answered like MMagic's GANs answer it, in any mode but
+        ``loss``."""
         if mode == 'loss':
             return self.loss(inputs)
-        if mode == 'predict':
+        if mode == 'predict' or is_generation_request(inputs):
             return self.predict(inputs, data_samples)
         if mode != 'tensor':
             raise ValueError(f"mode={mode!r} must be 'loss', 'predict' or 'tensor'")
@@ -231,6 +240,8 @@ class BIGFix(BaseModel):
         from mmagic.structures import DataSample
         if is_generation_request(inputs):
             return self.generate_datasamples(inputs)
+        if is_inpainting_request(inputs, data_samples):  # MMagic's inpainting contract
+            return inpainting_datasamples(self, inputs, data_samples)
         if self.context_frames is not None and inputs.get('context_mask') is None:
             raise ValueError(
                 f'model.context_frames={self.context_frames} but the validation batch gives no '
@@ -338,14 +349,18 @@ class BIGFix(BaseModel):
         sampler overrides for :meth:`sample` (``sampler``, ``steps``,
         ``cfg_scale``). One generator, seeded at the first request after the
         model was last in training mode (or after :meth:`reset_generation`),
-        serves the whole evaluation: evaluations are reproducible.
+        serves the whole evaluation: evaluations are reproducible. A request's own
+        ``labels`` (one class, or ``num_batches`` of them; MMagic's
+        ``ConditionalInferencer`` sends its ``label``) take precedence.
         """
         from mmagic.structures import DataSample
         num = int(inputs['num_batches'])
         sample_kwargs = dict(inputs.get('sample_kwargs') or {})
         gen = self._eval_generator(sample_kwargs.pop('seed', 0))
         label_mode = sample_kwargs.pop('labels', 'uniform')
-        if label_mode == 'uniform':
+        if inputs.get('labels') is not None:  # MMagic's ConditionalInferencer(label=...)
+            labels = requested_labels(inputs['labels'], num, self.num_classes).to(self.device)
+        elif label_mode == 'uniform':
             labels = torch.randint(0, self.num_classes, (num, ), generator=gen, device=self.device)
         elif label_mode == 'balanced':
             start = self._eval_label_offset
@@ -395,6 +410,23 @@ _COMPILED: 'weakref.WeakKeyDictionary' = weakref.WeakKeyDictionary()
 def is_generation_request(inputs: dict) -> bool:
     """MMagic's generative loops send ``dict(num_batches=..., sample_model=...)``."""
     return isinstance(inputs, dict) and 'num_batches' in inputs
+
+
+def requested_labels(value, num: int, num_classes: int) -> torch.Tensor:
+    """(num,) int64 classes from a request's ``labels``: one class for every sample or
+    ``num`` classes; each in [0, num_classes] (num_classes = unconditional)."""
+    from bigfix_mm.errors import InputValueError
+    labels = torch.as_tensor(value, dtype=torch.long).reshape(-1).cpu()
+    if labels.numel() == 1:
+        labels = labels.expand(num)
+    if labels.numel() != num:
+        raise InputValueError(f'labels={labels.tolist()} gives {labels.numel()} classes for '
+                              f'{num} samples: give one class or num_batches={num} of them.')
+    if bool(((labels < 0) | (labels > num_classes)).any()):
+        raise InputValueError(f'labels={labels.tolist()} out of range: the model has '
+                              f'{num_classes} classes (0..{num_classes - 1}; {num_classes} = '
+                              'no class).')
+    return labels.clone()
 
 
 def token_statistics(pred: torch.Tensor, batch: CorruptedTokens,

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from bigfix_mm.core.context import resolve_context
+from bigfix_mm.core.context import resolve_context, resolve_fixable
 from bigfix_mm.core.sampling import gumbel_noise, topk_mask
 from bigfix_mm.core.schedules import cosine_reveal_counts, halton_order, halton_reveal_counts
 from bigfix_mm.errors import InputValueError
@@ -170,7 +170,8 @@ class TokenSampler:
                  return_trace: bool = False,
                  context: Optional[torch.Tensor] = None,
                  context_frames: Optional[int] = None,
-                 context_mask: Optional[torch.Tensor] = None):
+                 context_mask: Optional[torch.Tensor] = None,
+                 fixable_mask: Optional[torch.Tensor] = None):
         """Generate token grids.
 
         Args:
@@ -181,12 +182,17 @@ class TokenSampler:
             return_trace: also return per-step ``placed`` / ``changed`` masks.
             context: given ids (B, T, H, W) int64, or only the first frames
                 (B, k, H, W); the positions given by ``context_frames`` or
-                ``context_mask`` start placed and are never revealed, fixed nor
-                changed.
+                ``context_mask`` start placed and are never revealed; they are
+                neither fixed nor changed, except where ``fixable_mask`` allows.
             context_frames: k, the first k frames of ``context`` are given.
             context_mask: (B, N) / (N,) bool, True at given positions, instead of
                 ``context_frames`` (the same count in every row). See
                 :func:`bigfix_mm.core.context.resolve_context`.
+            fixable_mask: (B, N) / (N,) bool, True at given positions that the
+                fixing policy may re-sample like placed ones (seam fixing in
+                editing, :func:`bigfix_mm.core.edit_masks.seam_band`); must lie
+                inside the given positions, the same count in every row. None:
+                given tokens never change.
 
         Returns:
             (B, T, H, W) int64 ids in [0, K); with ``return_trace`` a tuple
@@ -206,6 +212,7 @@ class TokenSampler:
 
         context_mask, context = resolve_context(grid, bsz, k, context, context_frames,
                                                 context_mask, device)  # (B, N) bool, (B, N) ids
+        fixable = resolve_fixable(fixable_mask, context_mask, grid, bsz, device)  # (B, N)
         num_free = num_tokens - (int(context_mask[0].sum()) if context_mask is not None else 0)
         counts = self.reveal_counts(num_free, steps)
         weights = self.cfg_weights(steps, cfg_scale)
@@ -228,7 +235,7 @@ class TokenSampler:
             placed = context_mask.clone()
         else:
             context_mask = torch.zeros_like(placed)
-        plan = SamplingPlan(steps, counts, fixing, step_of, context_mask, k)
+        plan = SamplingPlan(steps, counts, fixing, step_of, context_mask, k, fixable)
         trace_placed, trace_changed, trace_ids = [], [], []
         labels = labels.long()
         null = torch.full_like(labels, transformer.num_classes)
@@ -285,11 +292,11 @@ class TokenSampler:
             new = topk_mask(conf, n_new)
 
         if plan.fixing[t] and self.fix == 'all':
-            fix = placed & ~plan.context_mask
+            fix = placed & ~plan.frozen
         elif plan.fixing[t] and self.fix == 'low_confidence':
-            n_fix = int(self.fix_ratio * (counts[t - 1] if t else 0))
+            n_fix = int(self.fix_ratio * ((counts[t - 1] if t else 0) + plan.num_fixable))
             current = dist.log_prob(ids.clamp(max=k - 1))  # (B, N)
-            current = current.masked_fill(~placed | plan.context_mask, float('inf'))
+            current = current.masked_fill(~placed | plan.frozen, float('inf'))
             fix = topk_mask(-current, n_fix)
         else:
             fix = torch.zeros_like(placed)
@@ -303,7 +310,8 @@ class SamplingPlan:
     ``counts``: cumulative placed free tokens after each step; ``fixing``: whether
     fixing is on at each step; ``step_of``: (B, N) int64 Halton reveal step of each
     position (-1 at given ones; None for confidence reveal); ``context_mask``: (B, N)
-    bool given positions; ``codebook_size``: K.
+    bool given positions; ``codebook_size``: K; ``fixable``: (B, N) bool given
+    positions that fixing may re-sample (seam fixing; None: none may change).
     """
 
     steps: int
@@ -312,3 +320,9 @@ class SamplingPlan:
     step_of: Optional[torch.Tensor]
     context_mask: torch.Tensor
     codebook_size: int
+    fixable: Optional[torch.Tensor] = None
+
+    def __post_init__(self):
+        fixable = self.fixable
+        self.frozen = self.context_mask if fixable is None else self.context_mask & ~fixable
+        self.num_fixable = 0 if fixable is None else int(fixable[0].sum())
