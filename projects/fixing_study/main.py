@@ -353,6 +353,6 @@ def main(argv=None) -> dict:
                 device=(torch.cuda.get_device_name() if args.device.startswith('cuda')
                         else f'CPU ({platform.machine()}), {args.threads} thread(s)'),
                 classifier_meta=study.classifier_meta, wall_minutes=(time.time() - start) / 60)
-    result = write_pages(args, study, cells, ref, ladder, rates, pilot, meta)
+    result = write_pages(args, study, cells, ref, lad, pilot, meta)
     print(f'[study] done in {(time.time() - start) / 60:.1f} min', flush=True)
     return result

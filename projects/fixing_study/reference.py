@@ -103,14 +103,8 @@ def full_test_split_features(cache_dir: str, tokenizer, tokenizer_cfg: dict, fea
     print(f'[study] embedding the real test split and its token round trip -> {path}',
           flush=True)
     images, labels = load_cifar10_arrays('test', data_root, limit)  # (N, 3, 32, 32) uint8 RGB
-    real_bgr = images.flip(1).float()
-    tok_bgr = []
-    with torch.no_grad():
-        for chunk in images.split(500):
-            rgb01 = chunk.float() / 255.0
-            tok_bgr.append(to_bgr255(tokenizer.decode(tokenizer.encode(rgb01))))
-    real = score_images(real_bgr, features, classifier, batch_size)
-    tok = score_images(torch.cat(tok_bgr), features, classifier, batch_size)
+    real = score_images(images.flip(1).float(), features, classifier, batch_size)
+    tok = score_images(round_trip(tokenizer, images)[1], features, classifier, batch_size)
     out = dict(real_features=real['features'], token_features=tok['features'],
                labels=labels.numpy())
     if classifier is not None:

@@ -250,11 +250,10 @@ def ladder_summary(store, scorer: Scorer, ref_id: str, ladder: Dict[str, List[di
 
 
 # ----------------------------------------------------------------------- pages
-def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray],
-                ladder: Dict[str, List[dict]], rates: Sequence[float], pilot: Optional[dict],
-                meta: dict) -> dict:
+def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray], lad: dict,
+                pilot: Optional[dict], meta: dict) -> dict:
     """Compute every finished cell's statistics, draw the figures, write the space's page
-    and its JSON, and rewrite the index."""
+    and its JSON, and rewrite the index. ``lad``: the :func:`ladder_summary` of the space."""
     from .main import TWINS
     twins = list(TWINS)
     space = args.space
@@ -262,7 +261,6 @@ def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray],
     groups = make_groups([n] * len(seeds), args.jackknife_groups)
     scorer = Scorer(ref, pr_size=n * len(seeds), k=args.pr_k)
     ref_id = reference_id(study.score_key, ref)
-    lad = ladder_summary(study.store, scorer, ref_id, ladder, rates, args.jackknife_groups)
 
     sweep = [c for c in cells if c.fix_ratio is not None or c.fix_window is not None]
     planned = [(t, c) for c in cells for t in twins if c not in sweep or t in args.sweep_twins]
