@@ -1,4 +1,4 @@
-"""Numbers of the study: per-set metrics with bootstrap replicates, and the paired
+"""Numbers of the study: per-set metrics with their jackknife leave-out values, and the paired
 comparisons that the page states in words.
 
 Metrics of a set of images (a cell's samples, or a step of the ladder):

@@ -1,6 +1,6 @@
 """Resumable results: every unit of work is stored under a hash of all its settings.
 
-A unit (a sampled cell, a bootstrap of it, the real statistics) is computed at
+A unit (a sampled cell, its jackknife values, the references) is computed at
 most once per distinct key: its result is written atomically (temporary file,
 then ``os.replace``), so a study killed at any moment leaves either the whole
 result or none, and a rerun computes only what is missing.

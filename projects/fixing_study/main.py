@@ -15,6 +15,7 @@ import platform
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from typing import Dict, List
 
 import numpy as np
@@ -207,12 +208,18 @@ class Study:
         return out
 
     # ------------------------------------------------------------- ladder
-    def ladder_images(self, ref: Dict[str, np.ndarray], ref_key: dict, mode: str,
+    def ladder_images(self, ref: Dict[str, np.ndarray], mode: str,
                       rate: float) -> Dict[str, np.ndarray]:
-        """Scored decodings of the probe's round trip with ``rate`` of its tokens corrupted."""
+        """Scored decodings of the probe's round trip with ``rate`` of its tokens corrupted.
+
+        Keyed by what they are made of: the probe's tokens, the corruption and the scoring
+        (feature network, classifier, the tokenizer's decoding).
+        """
         from .ladder import changed_share, corrupt_tokens
+        from .report import features_digest
         from .sampling import score_images, to_bgr255
-        key = dict(ref=ref_key, mode=mode if rate > 0 else 'none', rate=float(rate), seed=0)
+        key = dict(probe=features_digest(ref['probe_tokens']), score=self.score_key,
+                   mode=mode if rate > 0 else 'none', rate=float(rate), seed=0)
         path = self.store.path('ladder', key, 'npz')
         if osp.isfile(path):
             return read_npz(path)
@@ -249,13 +256,27 @@ def grid_cells(args) -> List[Cell]:
     return cells
 
 
-def main(argv=None) -> dict:
+@dataclass
+class Space:
+    """One token space made ready for scoring: the twins, the references and the metric's
+    validation (every part cached under ``args.work_dir``)."""
+
+    args: argparse.Namespace
+    runs: Dict[str, dict]
+    study: 'Study'
+    ref: Dict[str, np.ndarray]
+    scorer: 'Scorer'
+    ref_id: str
+    ladder: dict  # :func:`.report.ladder_summary`
+    start: float
+
+
+def prepare_space(args: argparse.Namespace) -> Space:
+    """Train (or reuse) the twins and the classifier, embed the references and validate the
+    metric on the corruption ladder. ``args``: :func:`parse_args` of the study's command."""
     from mmengine.registry import init_default_scope
-    args = parse_args(argv)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    command = reproduce_command(argv)
-    torch.set_num_threads(args.threads)
     start = time.time()
+    torch.set_num_threads(args.threads)
     init_default_scope('mmagic')
     import bigfix_mm  # noqa: F401  (register components)
 
@@ -269,7 +290,7 @@ def main(argv=None) -> dict:
                for name, p in TWINS.items()}
     runs = train_twins(configs, args.work_dir, args.iters, threads=args.threads)
     if args.stop_after == 'train':
-        return dict(runs=runs)
+        return Space(args, runs, None, None, None, None, None, start)
     from projects.classifier_training.train import ensure_classifier
     classifier = ensure_classifier(args.work_dir, args.classifier, args.classifier_epochs,
                                    args.threads)
@@ -278,16 +299,13 @@ def main(argv=None) -> dict:
     # references and the metric's validation, before any cell
     from .reference import reference_sets
     n_cell = len(args.seeds) * args.samples
-    tok_cfg = configs['p=0.2'].model.get('tokenizer')
-    ref_key = dict(score=study.score_key, tokenizer=tok_cfg, ref_size=args.ref_size,
-                   probe_size=n_cell)
-    ref = reference_sets(study.store, study.first_model, tok_cfg, study.features,
-                         study.classifier, study.score_key, args.ref_size, n_cell)
+    ref = reference_sets(study.store, study.first_model, configs['p=0.2'].model.get('tokenizer'),
+                         study.features, study.classifier, study.score_key, args.ref_size, n_cell)
     rates = sorted(set([0.0] + list(args.ladder_rates)))
-    ladder = {mode: [study.ladder_images(ref, ref_key, mode, r) for r in rates]
+    ladder = {mode: [study.ladder_images(ref, mode, r) for r in rates]
               for mode in args.ladder_modes}
-    from .analysis import Scorer, make_groups
-    from .report import cached_stats, ladder_summary, reference_id
+    from .analysis import Scorer
+    from .report import ladder_summary, reference_id
     scorer = Scorer(ref, pr_size=n_cell, k=args.pr_k)
     ref_id = reference_id(study.score_key, ref)
     lad = ladder_summary(study.store, scorer, ref_id, ladder, rates, args.jackknife_groups)
@@ -295,8 +313,22 @@ def main(argv=None) -> dict:
         f'{m} FD-tok ' + ' < '.join(f'{s["fd_tok"]:.2f}' for s in v['steps']) +
         f' (monotonic: {v["monotonic"]}, resolution: {v["resolution"]})'
         for m, v in lad['modes'].items()), flush=True)
+    return Space(args, runs, study, ref, scorer, ref_id, lad, start)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = reproduce_command(argv)
+    space = prepare_space(args)
+    runs, study, ref, start = space.runs, space.study, space.ref, space.start
+    if args.stop_after == 'train':
+        return dict(runs=runs)
+    scorer, ref_id, lad = space.scorer, space.ref_id, space.ladder
     if args.stop_after == 'ladder':
         return dict(runs=runs, ladder=lad)
+    from .analysis import make_groups
+    from .report import cached_stats
 
     # guidance: the best candidate for Halton on the p=0.2 twin, on a separate pilot seed
     from .report import pilot_choice, write_pages

@@ -22,8 +22,8 @@ def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
                      cfg_scales: Sequence[float], out_png: str,
                      floor: Optional[float] = None,
                      ylabel: str = 'FD (EfficientNet-Lite0)') -> str:
-    """One panel per (CFG, twin); one line per sampler with its cells' 95% bootstrap
-    percentile intervals as bars.
+    """One panel per (CFG, twin); one line per sampler with its cells' 95% jackknife
+    intervals as bars.
 
     Args:
         points: (twin, cell name) -> (FD, low, high).
@@ -50,8 +50,6 @@ def plot_fd_vs_steps(points: Dict[Tuple[str, str], Tuple[float, float, float]],
                     errs[0].append(fd - lo)
                     errs[1].append(hi - fd)
                 if xs:
-                    # the bars are where the bootstrap interval is: resampling with repeats
-                    # biases FD upwards, so a bar may sit above its point
                     line, = ax.plot(xs, ys, marker='o', ms=4,
                                     label=Cell(sampler, 1, 0).title.replace('`', ''))
                     ax.vlines(xs, [y - e for y, e in zip(ys, errs[0])],
@@ -103,7 +101,7 @@ def plot_grid(rows: Dict[str, np.ndarray], out_png: str, title: str = '', scale:
 
 def plot_ladder(ladder: dict, out_png: str, space: str) -> str:
     """FD-tok of the corrupted round trip against the share of tokens replaced, one line per
-    corruption mode with 95% bootstrap intervals (the output of
+    corruption mode with 95% jackknife intervals (the output of
     :func:`.report.ladder_summary`)."""
     import matplotlib
     matplotlib.use('Agg')

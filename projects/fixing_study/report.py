@@ -194,13 +194,15 @@ def fmt_ci(value: float, ci, pattern: str = '{:.2f}') -> str:
     return f'{pattern.format(value)} [{pattern.format(ci[0])}, {pattern.format(ci[1])}]'
 
 
-def cell_table(stats: Dict[tuple, SetStats], cells: Sequence[Cell], twins: Sequence[str],
+def cell_table(stats: Dict[tuple, SetStats], planned: Sequence[tuple], twins: Sequence[str],
                groups: Sequence[np.ndarray]) -> List[str]:
+    """One row per planned (twin, cell) pair, twin after twin (a cell that a twin does not
+    sample, such as the sweep on the other twin, has no row)."""
     head = ['twin', 'sampler', 'steps', 'CFG', 'FD-tok [95%]', 'FD-tok per seed', 'FD-real',
             'precision [95%]', 'recall [95%]', 'acc % [95%]', 's']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for twin in twins:
-        for cell in cells:
+        for cell in [c for t, c in planned if t == twin]:
             s = stats.get((twin, cell.name))
             row = [twin, cell.title, str(cell.steps), f'{cell.cfg_scale:g}']
             if s is None:
@@ -412,7 +414,7 @@ def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray], lad:
     L += ['', '## FD-tok against steps', '', f'![FD-tok against steps]({rel(fd_png)})', '',
           'Pooled FD-tok of each cell with its 95% jackknife interval; the dashed line is the '
           'noise floor (the round trip at the same sample size).', '',
-          '## All cells', '', *cell_table(stats, cells, twins, groups), '',
+          '## All cells', '', *cell_table(stats, planned, twins, groups), '',
           '## Training curves', '', f'![training curves]({rel(curves_png)})', '']
     if grid_png:
         L += ['## Samples', '', f'![samples]({rel(grid_png)})', '']

@@ -114,7 +114,7 @@ class PreparedSet:
 
     Holds (N, D) features, their row norms, and the (N, N) Gram matrix of the
     features multiplied by the reference's covariance square root, so that any
-    index set (a bootstrap replicate, a seed) needs only an (m, m) centring and
+    index set (a jackknife group's kept samples, a seed) needs only an (m, m) centring and
     one symmetric eigen-decomposition. float64, torch (faster than numpy's BLAS here).
     """
 
@@ -176,5 +176,5 @@ class FrechetToReference:
         return mean_term + trace_c + self.trace - 2.0 * tr_sqrt
 
     def replicates(self, prepared: PreparedSet, draws: np.ndarray) -> List[float]:
-        """FD of every bootstrap index set in ``draws`` (R, N)."""
+        """FD of every index set in ``draws`` (e.g. the kept indices of every jackknife group)."""
         return [self.distance(prepared, idx) for idx in draws]

@@ -44,3 +44,14 @@ def test_index_lists_each_space_with_its_validity_and_headline(tmp_path):
     assert page.index('## rgb216') < page.index('## vq1024')
     assert '[Full page](results/vq1024.md)' in page and '- vq1024 headline' in page
     assert 'not valid in the rgb216 space' in page and '- rgb216 headline' not in page
+
+
+def test_cell_table_has_a_row_per_planned_pair_only():
+    from projects.fixing_study.cells import Cell
+    from projects.fixing_study.report import cell_table
+    sweep, halton = Cell('fix_low', 8, 0.5, fix_ratio=0.2), Cell('halton', 8, 0.5)
+    planned = [('p=0.2', halton), ('p=0', halton), ('p=0.2', sweep)]
+    rows = cell_table({}, planned, ['p=0.2', 'p=0'], groups=[])[2:]
+    assert len(rows) == 3 and all('pending' in r for r in rows)
+    assert [r.split(' | ')[0] for r in rows] == ['| p=0.2', '| p=0.2', '| p=0']
+    assert not any(r.startswith('| p=0 |') and 'ratio' in r for r in rows)
