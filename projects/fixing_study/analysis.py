@@ -80,12 +80,22 @@ class Scorer:
         pr_size: size of the round-trip subset that precision / recall compare
             with (a cell's sample size: both sides the same size).
         k: neighbours of the k-NN balls.
+        target: what the primary metric (``fd_tok`` and its jackknife) and precision /
+            recall compare with: ``'round_trip'`` (generated tokens) or ``'real'``
+            (images that keep real pixels, such as an edit's composite).
     """
 
-    def __init__(self, ref: Dict[str, np.ndarray], pr_size: int, k: int = 3):
-        self.tok = FrechetToReference(*feature_statistics(ref['ref_rt_features']))
+    TARGETS = {'round_trip': 'ref_rt_features', 'real': 'ref_real_features'}
+
+    def __init__(self, ref: Dict[str, np.ndarray], pr_size: int, k: int = 3,
+                 target: str = 'round_trip'):
+        if target not in self.TARGETS:
+            raise ValueError(f'target={target!r} is not one of {sorted(self.TARGETS)}')
+        primary = ref[self.TARGETS[target]]
+        self.target = target
+        self.tok = FrechetToReference(*feature_statistics(primary))
         self.real = FrechetToReference(*feature_statistics(ref['ref_real_features']))
-        self.pr_reference = np.asarray(ref['ref_rt_features'][:pr_size], np.float64)
+        self.pr_reference = np.asarray(primary[:pr_size], np.float64)
         self.k = int(k)
 
     def stats(self, parts: Sequence[Dict[str, np.ndarray]], groups: Sequence[np.ndarray],

@@ -63,6 +63,38 @@ def corrupt_tokens(tokens: torch.Tensor, rate: float, mode: str, codebook_size: 
     return tokens.scatter(1, chosen, new)
 
 
+def corrupt_within(tokens: torch.Tensor, rate: float, positions: torch.Tensor,
+                   codebook_size: int, generator: Optional[torch.Generator] = None
+                   ) -> torch.Tensor:
+    """Replace exactly ``round(rate * n_i)`` of the ``n_i`` allowed positions of every image
+    by a random *other* code (``uniform``): the ladder of an edit, inside its hole only.
+
+    Args:
+        tokens: (N, L) int64 ids in [0, K).
+        rate: share of each image's allowed positions to replace, in [0, 1].
+        positions: (N, L) bool, the positions that may change (e.g. an edit's hole).
+        codebook_size: K.
+        generator: CPU RNG for reproducible corruption.
+
+    Returns:
+        (N, L) int64 ids, equal to ``tokens`` outside ``positions``.
+    """
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f'rate={rate} must be in [0, 1]')
+    tokens, positions = tokens.long(), positions.bool()
+    if positions.shape != tokens.shape:
+        raise ValueError(f'positions {tuple(positions.shape)} must match tokens '
+                         f'{tuple(tokens.shape)}')
+    counts = (rate * positions.sum(1).double()).round().long()  # (N,)
+    # rank the allowed positions of each image in a random order; take the first counts[i]
+    scores = torch.rand(tokens.shape, generator=generator).masked_fill(~positions, 2.0)
+    rank = scores.argsort(1).argsort(1)  # (N, L) rank of every position
+    chosen = rank < counts[:, None]
+    draw = torch.randint(0, codebook_size - 1, tokens.shape, generator=generator)
+    other = draw + (draw >= tokens).long()  # a uniform draw among the K - 1 other codes
+    return torch.where(chosen, other, tokens)
+
+
 def changed_share(clean: torch.Tensor, corrupted: torch.Tensor) -> float:
     """Share of positions whose id differs: the corruption rate actually applied."""
     return float((clean != corrupted).double().mean())

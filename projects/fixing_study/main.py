@@ -16,7 +16,7 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -316,6 +316,23 @@ def prepare_space(args: argparse.Namespace) -> Space:
     return Space(args, runs, study, ref, scorer, ref_id, lad, start)
 
 
+def choose_guidance(space: Space) -> Optional[dict]:
+    """Set ``args.cfg_scale`` to the candidate with the lowest FD-tok for Halton on the p=0.2
+    twin, on a pilot seed that no cell uses (cached samples); None when it was given."""
+    from .report import pilot_choice
+    args, study = space.args, space.study
+    if args.cfg_scale is not None:
+        return None
+    pilot_cells = [Cell('halton', args.pilot_steps, w) for w in args.cfg_candidates]
+    feats = {c.cfg_scale: study.samples('p=0.2', c, args.pilot_seed, args.pilot_samples)
+             for c in pilot_cells}
+    pilot = pilot_choice(feats, space.ref)
+    args.cfg_scale = pilot['best']
+    print(f'[study] pilot: CFG {args.cfg_scale:g} is best for Halton on p=0.2 '
+          f'({pilot["fd"]})', flush=True)
+    return pilot
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -328,19 +345,8 @@ def main(argv=None) -> dict:
     if args.stop_after == 'ladder':
         return dict(runs=runs, ladder=lad)
     from .analysis import make_groups
-    from .report import cached_stats
-
-    # guidance: the best candidate for Halton on the p=0.2 twin, on a separate pilot seed
-    from .report import pilot_choice, write_pages
-    pilot = None
-    if args.cfg_scale is None:
-        pilot_cells = [Cell('halton', args.pilot_steps, w) for w in args.cfg_candidates]
-        feats = {c.cfg_scale: study.samples('p=0.2', c, args.pilot_seed, args.pilot_samples)
-                 for c in pilot_cells}
-        pilot = pilot_choice(feats, ref)
-        args.cfg_scale = pilot['best']
-        print(f'[study] pilot: CFG {args.cfg_scale:g} is best for Halton on p=0.2 '
-              f'({pilot["fd"]})', flush=True)
+    from .report import cached_stats, write_pages
+    pilot = choose_guidance(space)
     if args.stop_after == 'pilot':
         return dict(runs=runs, pilot=pilot)
     grid = grid_cells(args)

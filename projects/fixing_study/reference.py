@@ -33,6 +33,14 @@ def split_indices(total: int, ref_size: int, probe_size: int) -> Dict[str, np.nd
     return dict(ref=np.sort(perm[:ref_size]), probe=np.sort(perm[ref_size:ref_size + probe_size]))
 
 
+def probe_images(ref_size: int, probe_size: int, data_root: Optional[str] = None):
+    """The probe set's real test images and labels: ``((n, 3, 32, 32) uint8 RGB, (n,) int64)``,
+    in the order of ``reference_sets``' ``probe_*`` arrays (disjoint from the reference half)."""
+    images, labels = load_cifar10_arrays('test', data_root)
+    idx = split_indices(len(images), ref_size, probe_size)['probe']
+    return images[idx], labels[idx]
+
+
 @torch.no_grad()
 def round_trip(tokenizer, images: torch.Tensor, batch: int = 500):
     """(N, 3, H, W) uint8 RGB -> ((N, h, w) int64 ids, (N, 3, H, W) float BGR 0-255 decoded)."""

@@ -64,6 +64,8 @@ def cached_stats(store, scorer: Scorer, ref_id: str, parts: Sequence[Dict[str, n
     key = dict(features=features_digest(feats), ref=ref_id,
                groups=hashlib.sha256(np.concatenate(groups).tobytes()).hexdigest()[:16],
                num_groups=len(groups))
+    if scorer.target != 'round_trip':  # the jackknife of another primary distance
+        key['target'] = scorer.target
     leave_out = store.get('jackknife', key)
     stats = scorer.stats(parts, groups, leave_out)
     if leave_out is None:

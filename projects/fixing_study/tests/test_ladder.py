@@ -69,3 +69,17 @@ def test_verdict_says_not_valid_and_names_the_failing_mode():
                         {'uniform': 0.05, 'shuffle': None})
     assert 'is valid in the vq1024 space' in ok
     assert '`uniform`: 5% of tokens' in ok and '`shuffle`: not resolved' in ok
+
+
+@pytest.mark.parametrize('rate', [0.0, 0.1, 0.5, 1.0])
+def test_corrupt_within_changes_the_rate_of_the_allowed_positions_only(rate):
+    from projects.fixing_study.ladder import corrupt_within
+    gen = torch.Generator().manual_seed(1)
+    tokens = torch.randint(0, 16, (20, 64), generator=gen)
+    positions = torch.rand(20, 64, generator=gen) < torch.linspace(0.1, 0.9, 20)[:, None]
+    out = corrupt_within(tokens, rate, positions, 16, torch.Generator().manual_seed(0))
+    changed = out != tokens
+    assert not bool(changed[~positions].any())
+    expected = (rate * positions.sum(1).double()).round().long()
+    assert torch.equal(changed.sum(1), expected)
+    assert int(out.max()) < 16 and int(out.min()) >= 0
