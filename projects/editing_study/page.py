@@ -182,8 +182,9 @@ def write_page(args, results: Dict[str, dict], meta: dict, grid_rel: str) -> str
         'ladder below validated it for that mask set.',
         '- **Validation** (per mask set): the probe\'s round trip with '
         + ', '.join(f'{100 * r:g}%' for r in meta['rates']) +
-        ' of the tokens *inside the hole* replaced by random codes, scored exactly as the '
-        'edits are. Each distance must rise monotonically; its resolution is the smallest '
+        ' of the tokens *inside the hole* replaced by random codes, each step the mean of '
+        f'{meta["draws"]} independent corruptions, scored exactly as the edits are. Each '
+        'distance must rise monotonically in that mean; its resolution is the smallest '
         'step whose paired interval against 0% excludes zero.',
         '- **Seam fixing** (`seam=w`) lets the fixing sampler re-sample the given tokens '
         'within w tokens of the hole, an option the authors\' code does not have (its given '

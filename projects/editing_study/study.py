@@ -69,6 +69,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--control-cells', nargs='+', default=['halton', 'fix_low'],
                    choices=CELL_NAMES, help='cells the control twins edit with')
     p.add_argument('--mask-sets', nargs='+', default=list(MASKS), choices=list(MASKS))
+    p.add_argument('--hole-rates', type=float, nargs='+', default=[0.05, 0.1, 0.2, 0.4],
+                   help='shares of each hole\'s tokens the validation ladder replaces (0 is '
+                   'added; a share must reach one token of the smallest holes to change them)')
     p.add_argument('--mask-seed', type=int, default=0, help='seeds the free-form masks')
     p.add_argument('--edit-seed', type=int, default=0, help='the sampling seed of every edit')
     p.add_argument('--steps', type=int, default=None,
@@ -177,12 +180,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     scorers = dict(decoded=space.scorer, composite=Scorer(space.ref, pr_size=n, k=sargs.pr_k,
                                                           target='real'))
     groups = make_groups([n], sargs.jackknife_groups)
-    rates = sorted(set([0.0] + list(sargs.ladder_rates)))
+    rates = sorted(set([0.0] + list(args.hole_rates)))
     results, all_masks = {}, {}
     for kind in args.mask_sets:
         masks = all_masks[kind] = make_masks(kind, n, args.mask_seed)
         ladder = hole_ladder(space, scorers, editor.images, masks, kind, args.mask_seed, rates,
-                             sargs.jackknife_groups)
+                             sargs.jackknife_groups, sargs.ladder_draws)
         cells = {(twin, cell.name): editor.cell(twin, cell, kind, masks)
                  for twin, cell in plan(args)}
         results[kind] = analyse(space, scorers, cells, ladder, groups, args)
@@ -190,6 +193,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     os.makedirs(osp.dirname(osp.abspath(args.grid)), exist_ok=True)
     save_png(grid, args.grid)
     meta = dict(space=sargs.space, n=n, steps=steps, cfg_scale=sargs.cfg_scale, rates=rates,
+                draws=sargs.ladder_draws,
                 study_command=fixing.reproduce_command(study_argv),
                 command=reproduce_command(edit_argv, study_argv),
                 device=('CPU' if sargs.device == 'cpu' else torch.cuda.get_device_name()),

@@ -149,9 +149,10 @@ def ladder_rows(rates: Sequence[float], steps: List[dict]) -> List[str]:
     for rate, step in zip(rates, steps):
         d = step['fd_tok_vs_clean']
         diff = '–' if rate == 0 else f'{d["diff"]:+.2f} [{d["lo"]:+.2f}, {d["hi"]:+.2f}]'
+        draws = ', '.join(f'{v:.2f}' for v in step.get('fd_tok_draws', [step['fd_tok']]))
         rows.append(f'| {100 * rate:g}% | {100 * step["changed"]:.1f}% | '
                     f'{step["fd_tok"]:.2f} [{step["fd_tok_ci"][0]:.2f}, '
-                    f'{step["fd_tok_ci"][1]:.2f}] | {diff} | {step["fd_real"]:.2f} | '
+                    f'{step["fd_tok_ci"][1]:.2f}] | {draws} | {diff} | {step["fd_real"]:.2f} | '
                     f'{step["precision"]:.3f} | {step["recall"]:.3f} | {step["acc"]:.1f} |')
     return rows
 

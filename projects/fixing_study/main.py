@@ -80,6 +80,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--ref-size', type=int, default=5000,
                    help='test images of the reference half (the rest gives the probe set)')
     g.add_argument('--ladder-rates', type=float, nargs='+', default=list(LADDER_RATES))
+    g.add_argument('--ladder-draws', type=int, default=3,
+                   help='independent corruptions per ladder step: the step\'s metric is their '
+                   'mean (a single draw at a step below the resolution can fall either way)')
     g.add_argument('--ladder-modes', nargs='+', default=list(LADDER_MODES),
                    choices=list(LADDER_MODES))
     g.add_argument('--pr-k', type=int, default=3, help='neighbours of precision / recall')
@@ -208,9 +211,10 @@ class Study:
         return out
 
     # ------------------------------------------------------------- ladder
-    def ladder_images(self, ref: Dict[str, np.ndarray], mode: str,
-                      rate: float) -> Dict[str, np.ndarray]:
-        """Scored decodings of the probe's round trip with ``rate`` of its tokens corrupted.
+    def ladder_images(self, ref: Dict[str, np.ndarray], mode: str, rate: float,
+                      draw: int = 0) -> Dict[str, np.ndarray]:
+        """Scored decodings of the probe's round trip with ``rate`` of its tokens corrupted
+        (``draw``: which of the independent corruptions of that rate).
 
         Keyed by what they are made of: the probe's tokens, the corruption and the scoring
         (feature network, classifier, the tokenizer's decoding).
@@ -219,14 +223,15 @@ class Study:
         from .report import features_digest
         from .sampling import score_images, to_bgr255
         key = dict(probe=features_digest(ref['probe_tokens']), score=self.score_key,
-                   mode=mode if rate > 0 else 'none', rate=float(rate), seed=0)
+                   mode=mode if rate > 0 else 'none', rate=float(rate), seed=int(draw))
         path = self.store.path('ladder', key, 'npz')
         if osp.isfile(path):
             return read_npz(path)
         start = time.time()
         model = self.first_model
         clean = torch.from_numpy(ref['probe_tokens']).long()
-        gen = torch.Generator().manual_seed(int(1000 * rate) + 7 * LADDER_MODES.index(mode))
+        gen = torch.Generator().manual_seed(int(1000 * rate) + 7 * LADDER_MODES.index(mode)
+                                            + 100_003 * int(draw))
         ids = corrupt_tokens(clean, rate, mode, model.codebook_size, gen)
         images = []
         with torch.no_grad():
@@ -237,7 +242,7 @@ class Study:
         out = dict(labels=ref['probe_labels'], changed=np.array(changed_share(clean, ids)),
                    seconds=np.array([time.time() - start]), **scored)
         write_npz(path, **out)
-        print(f'[study] ladder {mode} {100 * rate:g}%: {len(ids)} images in '
+        print(f'[study] ladder {mode} {100 * rate:g}% draw {draw}: {len(ids)} images in '
               f'{time.time() - start:.0f} s', flush=True)
         return out
 
@@ -302,7 +307,9 @@ def prepare_space(args: argparse.Namespace) -> Space:
     ref = reference_sets(study.store, study.first_model, configs['p=0.2'].model.get('tokenizer'),
                          study.features, study.classifier, study.score_key, args.ref_size, n_cell)
     rates = sorted(set([0.0] + list(args.ladder_rates)))
-    ladder = {mode: [study.ladder_images(ref, mode, r) for r in rates]
+    # the 0% step has nothing to draw; every other step is the mean of independent draws
+    ladder = {mode: [[study.ladder_images(ref, mode, r, d)
+                      for d in range(1 if r == 0 else args.ladder_draws)] for r in rates]
               for mode in args.ladder_modes}
     from .analysis import Scorer
     from .report import ladder_summary, reference_id

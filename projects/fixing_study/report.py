@@ -21,7 +21,8 @@ from .cells import Cell
 from .curves import plot_training_curves, read_scalars
 from .ladder import is_monotonic, ladder_means, ladder_rows, ladder_verdict, resolution
 from .plots import plot_fd_vs_steps, plot_grid, plot_ladder
-from .stats import NO_DIFFERENCE, format_interval, paired_jackknife, verdict
+from .stats import (NO_DIFFERENCE, format_interval, jackknife_interval, paired_jackknife,
+                    verdict)
 
 # The GPU-scale run of the same study (the scale note prints it).
 GPU_COMMAND = ('python -m projects.fixing_study configs/bigfix/bigfix_cifar10.py '
@@ -228,23 +229,33 @@ def val_summary(work_dir: str) -> dict:
 
 
 # ---------------------------------------------------------------------- ladder
-def ladder_summary(store, scorer: Scorer, ref_id: str, ladder: Dict[str, List[dict]],
+def ladder_summary(store, scorer: Scorer, ref_id: str, ladder: Dict[str, List[List[dict]]],
                    rates: Sequence[float], num_groups: int) -> dict:
     """Per mode: every step's metrics and its paired difference to the 0% step; whether
-    the primary metric is monotonic; its resolution."""
-    n = len(next(iter(ladder.values()))[0]['features'])
+    the primary metric is monotonic; its resolution.
+
+    ``ladder[mode][i]``: the scored draws of rate ``rates[i]`` (one or more independent
+    corruptions). A step's metrics are the means over its draws, and so are its jackknife
+    leave-out values (every draw holds the same images, so the pairing is kept).
+    """
+    first = next(iter(ladder.values()))[0][0]
+    n = len(first['features'])
     groups = make_groups([n], num_groups)
     out = dict(rates=list(rates), size=n, modes={})
     for mode, steps in ladder.items():
-        stats = [cached_stats(store, scorer, ref_id, [s], groups) for s in steps]
-        rows = []
-        for step, st in zip(steps, stats):
-            d = paired_jackknife(st.fd_tok, stats[0].fd_tok, st.fd_tok_leave_out,
-                                 stats[0].fd_tok_leave_out)
-            rows.append(dict(changed=float(step['changed']), fd_tok=st.fd_tok,
-                             fd_tok_ci=list(st.interval('fd_tok', groups)), fd_tok_vs_clean=d,
-                             fd_real=st.fd_real, precision=st.precision, recall=st.recall,
-                             acc=st.acc))
+        rows, means = [], []
+        for draws in steps:
+            stats = [cached_stats(store, scorer, ref_id, [s], groups) for s in draws]
+            means.append((float(np.mean([st.fd_tok for st in stats])),
+                          np.mean([st.fd_tok_leave_out for st in stats], axis=0)))
+            point, leave = means[-1]
+            rows.append(dict(
+                changed=float(np.mean([float(s['changed']) for s in draws])), draws=len(draws),
+                fd_tok=point, fd_tok_draws=[st.fd_tok for st in stats],
+                fd_tok_ci=[(iv := jackknife_interval(point, leave))['lo'], iv['hi']],
+                fd_tok_vs_clean=paired_jackknife(point, means[0][0], leave, means[0][1]),
+                **{m: float(np.mean([getattr(st, m) for st in stats]))
+                   for m in ('fd_real', 'precision', 'recall', 'acc')}))
         out['modes'][mode] = dict(
             steps=rows, monotonic=is_monotonic(ladder_means(rows)),
             monotonic_fd_real=is_monotonic(ladder_means(rows, 'fd_real')),
@@ -398,14 +409,17 @@ def write_pages(args, study, cells: List[Cell], ref: Dict[str, np.ndarray], lad:
           '## Is the metric valid here? The corruption ladder', '',
           f'The probe set\'s round trip with a share of its tokens replaced (`uniform`: a random '
           'other code; `shuffle`: the code of another position of the same image, as the '
-          'injection draws them) must score monotonically worse. The 0% step is the noise '
+          'injection draws them) must score monotonically worse in the mean of '
+          f'{lad["modes"][next(iter(lad["modes"]))]["steps"][-1]["draws"]} independent '
+          'corruptions per step (one draw at a step below the resolution can fall either way). '
+          'The 0% step is the noise '
           f'floor: FD-tok {rt_probe["fd_tok"]:.2f} between the two disjoint halves of the round '
           'trip at a cell\'s size.', '', valid_text, '']
     for mode, v in lad['modes'].items():
         L += [f'`{mode}` (monotonic in FD-tok: {"yes" if v["monotonic"] else "**no**"}; in '
               f'FD-real: {"yes" if v["monotonic_fd_real"] else "no"}):', '',
-              '| tokens replaced | changed | FD-tok [95%] | − 0% step [95%] | FD-real | '
-              'precision | recall | acc % |', '|---|---|---|---|---|---|---|---|',
+              '| tokens replaced | changed | FD-tok [95%] | FD-tok per draw | − 0% step [95%] | '
+              'FD-real | precision | recall | acc % |', '|---|---|---|---|---|---|---|---|---|',
               *ladder_rows(lad['rates'], v['steps']), '']
     L += [f'![corruption ladder]({rel(ladder_png)})', '', '## Findings', '']
     if lad['valid']:

@@ -83,3 +83,36 @@ def test_corrupt_within_changes_the_rate_of_the_allowed_positions_only(rate):
     expected = (rate * positions.sum(1).double()).round().long()
     assert torch.equal(changed.sum(1), expected)
     assert int(out.max()) < 16 and int(out.min()) >= 0
+
+
+def test_a_step_is_the_mean_of_its_draws(tmp_path):
+    """One unlucky draw below the 0% step breaks a single-draw ladder, not the mean of three."""
+    import numpy as np
+    from projects.fixing_study.analysis import Scorer
+    from projects.fixing_study.cache import Store
+    from projects.fixing_study.report import ladder_summary
+    rng = np.random.default_rng(0)
+    ref_feats = rng.normal(size=(400, 4))
+    ref = dict(ref_rt_features=ref_feats, ref_real_features=ref_feats)
+    scorer = Scorer(ref, pr_size=60, k=3)
+    base = rng.normal(size=(60, 4))
+
+    def step(shift, changed):
+        return dict(features=base + shift, logits=np.zeros((60, 2)), labels=np.zeros(60, int),
+                    changed=np.array(changed))
+    clean = step(0.0, 0.0)
+    # the second step's draws: one below the clean step's distance, the mean above it
+    drift = ref_feats.mean(0) - base.mean(0)  # towards the reference: a lower FD
+    low = step(0.3 * drift, 0.1)
+    highs = [step(-0.4 * drift, 0.1), step(-0.5 * drift, 0.1)]
+    top = step(-1.5 * drift, 0.2)
+    store = Store(str(tmp_path))
+    one = ladder_summary(store, scorer, 'r', {'uniform': [[clean], [low], [top]]},
+                         [0.0, 0.1, 0.2], 4)
+    assert not one['modes']['uniform']['monotonic']
+    mean = ladder_summary(store, scorer, 'r', {'uniform': [[clean], [low] + highs, [top]]},
+                          [0.0, 0.1, 0.2], 4)
+    steps = mean['modes']['uniform']['steps']
+    assert mean['modes']['uniform']['monotonic'] and steps[1]['draws'] == 3
+    assert abs(steps[1]['fd_tok'] - np.mean(steps[1]['fd_tok_draws'])) < 1e-9
+    assert min(steps[1]['fd_tok_draws']) < steps[0]['fd_tok'] < steps[1]['fd_tok']
