@@ -91,12 +91,13 @@ def ladder_sentence(ladder: dict) -> str:
     for side, name in (('decoded', 'FD-tok'), ('composite', 'the FD-real of the composite')):
         mode = ladder[side]['modes']['uniform']
         res = mode['resolution']
-        if mode['monotonic']:
-            parts.append(f'{name} rises monotonically (valid; resolution '
-                         f'{"none on this ladder" if res is None else f"{100 * res:g}% of the hole"})')
+        if mode['valid']:
+            strict = '' if mode['monotonic'] else ', not strictly below it'
+            parts.append(f'{name} rises monotonically from its resolution up (valid; resolution '
+                         f'{100 * res:g}% of the hole{strict})')
         else:
-            parts.append(f'{name} does **not** rise monotonically (not valid: no direction is '
-                         'stated from it for this mask set)')
+            parts.append(f'{name} does **not** rise monotonically from its resolution up (not '
+                         'valid: no direction is stated from it for this mask set)')
     return 'Validation: ' + '; '.join(parts) + '.'
 
 
@@ -183,9 +184,10 @@ def write_page(args, results: Dict[str, dict], meta: dict, grid_rel: str) -> str
         '- **Validation** (per mask set): the probe\'s round trip with '
         + ', '.join(f'{100 * r:g}%' for r in meta['rates']) +
         ' of the tokens *inside the hole* replaced by random codes, each step the mean of '
-        f'{meta["draws"]} independent corruptions, scored exactly as the edits are. Each '
-        'distance must rise monotonically in that mean; its resolution is the smallest '
-        'step whose paired interval against 0% excludes zero.',
+        f'{meta["draws"]} independent corruptions, scored exactly as the edits are. Its '
+        'resolution is the smallest step whose paired interval against 0% excludes zero; a '
+        'distance is valid when its mean rises monotonically from the resolution up and no '
+        'smaller step is significantly below 0% (the fixing study\'s rule).',
         '- **Seam fixing** (`seam=w`) lets the fixing sampler re-sample the given tokens '
         'within w tokens of the hole, an option the authors\' code does not have (its given '
         'tokens never change, as here with w = 0). On an 8x8 token grid, seam 2 around the '

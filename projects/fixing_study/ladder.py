@@ -123,24 +123,53 @@ def resolution(rates: Sequence[float], diffs: Sequence[Dict[str, float]]) -> Opt
     return None
 
 
-def ladder_verdict(space: str, monotonic: Dict[str, bool], resolved: Dict[str, Optional[float]],
+def valid_above_resolution(rates: Sequence[float], means: Sequence[float],
+                           diffs: Sequence[Dict[str, float]], res: Optional[float]) -> bool:
+    """The validity rule: the metric ranks the corruptions it can see.
+
+    Valid when (1) the ladder resolves some step (``res`` not None), (2) the means rise
+    strictly over the 0% step and every step from the resolution up, and (3) no step below
+    the resolution is *significantly* better than 0% (its paired interval entirely below
+    zero). A step below the resolution is one the metric cannot tell from none: its mean may
+    fall either side of the 0% step by noise, which condition (3) bounds.
+    """
+    if res is None:
+        return False
+    kept = [m for r, m in zip(rates, means) if r == 0 or r >= res]
+    if not is_monotonic(kept):
+        return False
+    return not any(d['hi'] < 0 for r, d in zip(rates, diffs) if 0 < r < res)
+
+
+def ladder_verdict(space: str, modes: Dict[str, dict], rates: Sequence[float],
                    metric: str = 'FD to the round trip') -> str:
     """The sentence the page states about the metric in ``space``.
 
-    Valid only when every corruption mode is monotonic; otherwise the page states no
+    ``modes``: per corruption mode, ``valid`` (:func:`valid_above_resolution`),
+    ``monotonic`` (strictly over every step), ``resolution`` and ``steps`` (each with its
+    ``fd_tok_vs_clean`` interval). Valid only when every mode is; otherwise the page states no
     direction for the space.
     """
-    modes = ', '.join(f'`{m}`' for m in monotonic)
-    if not all(monotonic.values()):
-        bad = ', '.join(f'`{m}`' for m, ok in monotonic.items() if not ok)
+    names = ', '.join(f'`{m}`' for m in modes)
+    if not all(v['valid'] for v in modes.values()):
+        bad = ', '.join(f'`{m}`' for m, v in modes.items() if not v['valid'])
         return (f'**The metric is not valid in the {space} space**: the {metric} of the '
-                f'corrupted round trip does not rise monotonically with the corruption ({bad}), '
-                'so this page states no direction for this space.')
-    res = '; '.join(f'`{m}`: {"not resolved" if r is None else f"{100 * r:g}% of tokens"}'
-                    for m, r in resolved.items())
-    return (f'The {metric} is valid in the {space} space: it rises monotonically with the '
-            f'share of corrupted tokens ({modes}). Its resolution at a cell\'s sample size, the '
-            f'smallest corruption it tells from none: {res}.')
+                f'corrupted round trip does not rise monotonically from its resolution up, or '
+                f'falls significantly below the uncorrupted step ({bad}), so this page states no '
+                'direction for this space.')
+    res = '; '.join(f'`{m}`: {100 * v["resolution"]:g}% of tokens' for m, v in modes.items())
+    text = (f'The {metric} is valid in the {space} space: it rises monotonically with the '
+            f'share of corrupted tokens from its resolution up ({names}). Its resolution at a '
+            f'cell\'s sample size, the smallest corruption it tells from none: {res}.')
+    below = [f'`{m}` {100 * r:g}%: {s["fd_tok_vs_clean"]["diff"]:+.2f} '
+             f'[{s["fd_tok_vs_clean"]["lo"]:+.2f}, {s["fd_tok_vs_clean"]["hi"]:+.2f}]'
+             for m, v in modes.items() if not v['monotonic']
+             for r, s in zip(rates, v['steps']) if 0 < r < v['resolution']]
+    if below:
+        text += (' Below the resolution the ladder is within the metric\'s noise and not '
+                 'strictly monotonic (against 0%: ' + '; '.join(below) + '): differences '
+                 'smaller than the resolution\'s are below what the metric can see.')
+    return text
 
 
 def ladder_rows(rates: Sequence[float], steps: List[dict]) -> List[str]:

@@ -318,7 +318,8 @@ def prepare_space(args: argparse.Namespace) -> Space:
     lad = ladder_summary(study.store, scorer, ref_id, ladder, rates, args.jackknife_groups)
     print('[study] ladder: ' + ', '.join(
         f'{m} FD-tok ' + ' < '.join(f'{s["fd_tok"]:.2f}' for s in v['steps']) +
-        f' (monotonic: {v["monotonic"]}, resolution: {v["resolution"]})'
+        f' (valid: {v["valid"]}, strictly monotonic: {v["monotonic"]}, resolution: '
+        f'{v["resolution"]})'
         for m, v in lad['modes'].items()), flush=True)
     return Space(args, runs, study, ref, scorer, ref_id, lad, start)
 

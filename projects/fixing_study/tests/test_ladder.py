@@ -60,15 +60,41 @@ def test_resolution_is_the_first_step_whose_interval_excludes_zero():
     assert resolution(rates[:2], diffs[:2]) is None
 
 
+def iv(d, lo, hi):
+    return dict(diff=d, lo=lo, hi=hi)
+
+
+def test_validity_rule_is_monotonic_from_the_resolution_up():
+    from projects.fixing_study.ladder import valid_above_resolution
+    rates = [0.0, 0.02, 0.05, 0.1]
+    clean = iv(0, 0, 0)
+    # a dip within the noise below the resolution: valid
+    dip = [clean, iv(-0.1, -1.2, 1.0), iv(2.6, 0.6, 4.7), iv(11.7, 7.9, 15.5)]
+    assert valid_above_resolution(rates, [83.5, 83.4, 86.2, 95.2], dip, 0.05)
+    # a significant inversion below the resolution: not valid
+    drop = [clean, iv(-2.0, -3.0, -1.0), iv(2.6, 0.6, 4.7), iv(11.7, 7.9, 15.5)]
+    assert not valid_above_resolution(rates, [83.5, 81.5, 86.2, 95.2], drop, 0.05)
+    # not monotonic above the resolution: not valid
+    above = [clean, iv(0.1, -1, 1), iv(2.6, 0.6, 4.7), iv(1.0, 0.2, 1.8)]
+    assert not valid_above_resolution(rates, [83.5, 83.6, 86.2, 84.5], above, 0.05)
+    # nothing resolved: not valid
+    assert not valid_above_resolution(rates, [1, 2, 3, 4], [clean] * 4, None)
+
+
 def test_verdict_says_not_valid_and_names_the_failing_mode():
-    text = ladder_verdict('rgb216', {'uniform': True, 'shuffle': False},
-                          {'uniform': 0.02, 'shuffle': None})
+    steps = [dict(fd_tok_vs_clean=iv(0, 0, 0)), dict(fd_tok_vs_clean=iv(-0.12, -1.29, 1.05)),
+             dict(fd_tok_vs_clean=iv(2.65, 0.58, 4.72))]
+    rates = [0.0, 0.02, 0.05]
+    good = dict(valid=True, monotonic=True, resolution=0.02, steps=steps)
+    dipped = dict(valid=True, monotonic=False, resolution=0.05, steps=steps)
+    bad = dict(valid=False, monotonic=False, resolution=None, steps=steps)
+    text = ladder_verdict('rgb216', {'uniform': good, 'shuffle': bad}, rates)
     assert 'not valid in the rgb216 space' in text and '`shuffle`' in text
-    assert 'no direction' in text
-    ok = ladder_verdict('vq1024', {'uniform': True, 'shuffle': True},
-                        {'uniform': 0.05, 'shuffle': None})
+    assert 'no direction' in text and '`uniform`' not in text.split('(')[-1]
+    ok = ladder_verdict('vq1024', {'uniform': dipped, 'shuffle': good}, rates)
     assert 'is valid in the vq1024 space' in ok
-    assert '`uniform`: 5% of tokens' in ok and '`shuffle`: not resolved' in ok
+    assert '`uniform`: 5% of tokens' in ok and '`shuffle`: 2% of tokens' in ok
+    assert '`uniform` 2%: -0.12 [-1.29, +1.05]' in ok and 'not strictly monotonic' in ok
 
 
 @pytest.mark.parametrize('rate', [0.0, 0.1, 0.5, 1.0])
