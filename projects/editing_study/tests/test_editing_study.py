@@ -72,10 +72,11 @@ def test_study_validates_edits_and_writes_its_page(tmp_path):
               '--val-points', '2', '--samples', '10', '--seeds', '0', '1',
               '--cfg-scale', '1', '--sweep-steps', '4', '--jackknife-groups', '4',
               '--gen-batch-size', '10', '--fd-image-size', '32', '--ref-size', '200',
-              '--ladder-rates', '0.2', '0.6', '--ladder-modes', 'uniform',
+              '--ladder-rates', '0.2', '0.6', '--ladder-modes', 'uniform', '--ladder-draws', '2',
               '--classifier', str(classifier)]
     out, grid = tmp_path / 'docs' / 'editing.md', tmp_path / 'docs' / 'images' / 'grid.png'
-    argv = ['--grid-rows', '2', '--out', str(out), '--grid', str(grid), '--'] + fixing
+    argv = ['--grid-rows', '2', '--hole-rates', '0.2', '0.6', '--out', str(out), '--grid',
+            str(grid), '--'] + fixing
     result = study.main(argv)
     page = out.read_text()
     assert grid.is_file() and '](images/grid.png)' in page
@@ -86,8 +87,10 @@ def test_study_validates_edits_and_writes_its_page(tmp_path):
         ladder = res['ladder']['decoded']
         assert ladder['rates'] == [0.0, 0.2, 0.6] and ladder['size'] == 20
         # the ladder changes the hole only, by the share it says (up to rounding per image)
-        changed = [s['changed'] for s in ladder['modes']['uniform']['steps']]
+        steps = ladder['modes']['uniform']['steps']
+        changed = [s['changed'] for s in steps]
         assert changed[0] == 0.0 and abs(changed[2] - 0.6) < 0.1
+        assert [s['draws'] for s in steps] == [1, 2, 2]  # the fixing study's --ladder-draws
         for r in res['comparisons']:
             if r['metric'] in FRECHET and not res['valid'][FRECHET[r['metric']][3]]:
                 assert r['verdict'] == NOT_VALID
