@@ -1,13 +1,15 @@
 """Is the metric valid for edits? The fixing study's corruption ladder, inside the hole.
 
 An edit changes only the tokens of its hole. The validation therefore corrupts the
-probe images' token round trip *inside the hole of each mask set* (0, 2, 5, ... %
-of the hole's tokens replaced by a random other code, exactly
-:func:`projects.fixing_study.ladder.corrupt_within`) and scores it as the edits are
-scored: the decoded tokens against the round trip of the reference half (FD-tok),
-and the composite (real pixels outside the mask) against the real reference images.
-Each must rise monotonically with the corruption; the smallest step whose paired
-interval against 0% excludes zero is its resolution at the edits' sample size.
+probe images' token round trip *inside the hole of each mask set* (the editing
+study's ``--hole-rates`` of the hole's tokens replaced by a random other code, exactly
+:func:`projects.fixing_study.ladder.corrupt_within`, each step the mean of independent
+draws as in the fixing study) and scores it as the edits are scored: the decoded
+tokens against the round trip of the reference half (FD-tok), and the composite (real
+pixels outside the mask) against the real reference images. The smallest step whose
+paired interval against 0% excludes zero is the resolution at the edits' sample size;
+each distance is judged by the fixing study's rule
+(:func:`projects.fixing_study.ladder.valid_above_resolution`).
 """
 import os.path as osp
 from typing import Dict, Sequence
@@ -19,7 +21,7 @@ from bigfix_mm.core.edit_masks import token_mask
 from projects.fixing_study.cache import read_npz, write_npz
 from projects.fixing_study.ladder import corrupt_within
 from projects.fixing_study.report import features_digest, ladder_summary
-from projects.fixing_study.sampling import score_images, to_bgr255
+from projects.fixing_study.sampling import decode_ids, score_images, to_bgr255
 
 # the two measurements of an edit: the decoded tokens, and the composite
 SIDES = ('decoded', 'composite')
@@ -48,8 +50,7 @@ def ladder_step(space, images: torch.Tensor, masks: torch.Tensor, rate: float,
     hole = token_mask(masks, model.tokenizer.downsample).flatten(1)  # (N, L)
     gen = torch.Generator().manual_seed(int(1000 * rate) + 11 + 100_003 * int(draw))
     ids = corrupt_within(tokens, rate, hole, model.codebook_size, gen)
-    decoded = torch.cat([model.decode(chunk.view(-1, *model.grid).to(model.device)).float().cpu()
-                         for chunk in ids.split(500)])  # (N, 3, H, W) RGB [0, 1]
+    decoded = decode_ids(model, ids)  # (N, 3, H, W) RGB [0, 1]
     composite = torch.where(masks, decoded, images)
     out = dict(labels=ref['probe_labels'],
                changed=np.array(float((ids != tokens)[hole].double().mean())))
@@ -58,8 +59,7 @@ def ladder_step(space, images: torch.Tensor, masks: torch.Tensor, rate: float,
         out.update({f'{side}_{k}': v for k, v in scored.items()})
     write_npz(path, **out)
     print(f'[editing] hole ladder {key["masks"]} {100 * rate:g}% draw {draw}: {len(ids)} '
-          'images scored',
-          flush=True)
+          'images scored', flush=True)
     return out
 
 

@@ -98,8 +98,7 @@ def edit_fingerprint(model, sampler_cfg: dict, seam: int, images: torch.Tensor,
                      labels: torch.Tensor) -> str:
     """Hash of the ids that the edit path returns for four probe images under a central
     box mask: the edit's *behaviour* (context handling, seam band, composite) in the key."""
-    from .measures import make_masks as masks_of
-    out = edit(model, images[:4], masks_of('box', 4, 0, images.shape[-1]), labels[:4],
+    out = edit(model, images[:4], make_masks('box', 4, 0, images.shape[-1]), labels[:4],
                sampler=dict(sampler_cfg), seam=seam, seed=0, batch_size=4)
     return digest(torch.cat([out.ids.flatten(), (out.composite * 255).round().flatten().long()]))
 

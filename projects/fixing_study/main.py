@@ -221,7 +221,7 @@ class Study:
         """
         from .ladder import changed_share, corrupt_tokens
         from .report import features_digest
-        from .sampling import score_images, to_bgr255
+        from .sampling import decode_ids, score_images, to_bgr255
         key = dict(probe=features_digest(ref['probe_tokens']), score=self.score_key,
                    mode=mode if rate > 0 else 'none', rate=float(rate), seed=int(draw))
         path = self.store.path('ladder', key, 'npz')
@@ -233,12 +233,7 @@ class Study:
         gen = torch.Generator().manual_seed(int(1000 * rate) + 7 * LADDER_MODES.index(mode)
                                             + 100_003 * int(draw))
         ids = corrupt_tokens(clean, rate, mode, model.codebook_size, gen)
-        images = []
-        with torch.no_grad():
-            for chunk in ids.split(500):
-                grid = chunk.view(-1, *model.grid).to(model.device)
-                images.append(to_bgr255(model.decode(grid).float().cpu()))
-        scored = score_images(torch.cat(images), self.features, self.classifier)
+        scored = score_images(to_bgr255(decode_ids(model, ids)), self.features, self.classifier)
         out = dict(labels=ref['probe_labels'], changed=np.array(changed_share(clean, ids)),
                    seconds=np.array([time.time() - start]), **scored)
         write_npz(path, **out)

@@ -28,6 +28,13 @@ def to_bgr255(images_rgb01: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def decode_ids(model, ids: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """(N, L) int64 ids -> (N, 3, H, W) float RGB in [0, 1] on the CPU, decoded in chunks."""
+    return torch.cat([model.decode(chunk.view(-1, *model.grid).to(model.device)).float().cpu()
+                      for chunk in ids.split(batch_size)])
+
+
+@torch.no_grad()
 def score_images(images_bgr: torch.Tensor, features: EfficientNetLite0Features,
                  classifier: Optional[CifarClassifier],
                  batch_size: int = 100) -> Dict[str, np.ndarray]:
